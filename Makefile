@@ -1,0 +1,35 @@
+# The two Quick-start commands, and a few helpers. Every target sets up what it needs.
+SHELL := /bin/bash
+VENV := .venv
+UYUM := $(VENV)/bin/uyum
+
+.PHONY: run test setup setup-dev lint typecheck unit e2e bench lock clean
+
+run: setup  ## set up (venvs, Rasa model, index) and run everything on the embedded default
+	$(UYUM) run
+
+test: setup-dev  ## set up with test extras, then lint, type-check and run the whole test suite
+	$(UYUM) train
+	$(UYUM) kb build
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+	$(VENV)/bin/pytest
+
+setup:
+	@scripts/setup.sh
+
+setup-dev:
+	@scripts/setup.sh --dev
+
+lint: setup-dev
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy .
+
+bench: setup-dev  ## benchmark scripts; figures printed and written to bench/results/
+	$(VENV)/bin/python -m bench.kb_search
+
+lock:  ## re-resolve requirements/*.in into the lock files
+	scripts/lock.sh
+
+clean:
+	rm -rf var models .mypy_cache .ruff_cache .pytest_cache

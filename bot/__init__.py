@@ -1,0 +1,1 @@
+"""Conversation service, Rasa glue, custom actions, persistence, settings and the CLI."""

@@ -1,0 +1,50 @@
+"""The rasa-sdk action server, with the knowledge base loaded once before it serves."""
+
+from __future__ import annotations
+
+import logging
+
+from rasa_sdk.endpoint import create_app
+from rasa_sdk.executor import ActionExecutor
+from sanic import Sanic
+from sanic.request import Request
+from sanic.response import HTTPResponse, json
+
+from bot.actions import services
+from bot.knowledge import open_knowledge_base
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def make_app(settings: Settings) -> Sanic:
+    """The rasa-sdk Sanic app plus ``POST /kb/reload`` (loopback, token-protected)."""
+    kb = open_knowledge_base(settings, build_if_needed=False)
+    services.set_knowledge_base(kb)
+    executor = ActionExecutor()
+    executor.register_package("bot.actions")
+    app = create_app(executor, cors_origins=[])
+
+    async def reload_kb(request: Request) -> HTTPResponse:
+        token = settings.ensure_rasa_token()
+        if request.headers.get("authorization") != f"Bearer {token}":
+            return json({"error": "forbidden"}, status=403)
+        changed = kb.reload(settings.kb_content_dir, settings.index_dir,
+                            index_type=settings.kb_index_type)
+        return json({"reloaded": changed, "entries": len(kb.content.entries),
+                     "manifest": kb.index.manifest})
+
+    app.add_route(reload_kb, "/kb/reload", methods=["POST"])
+    logger.info("action server ready: %d entries", len(kb.content.entries))
+    return app
+
+
+def serve(settings: Settings) -> None:
+    app = make_app(settings)
+    app.run(
+        host=settings.host,
+        port=settings.actions_port,
+        single_process=True,
+        access_log=False,
+        motd=False,
+    )

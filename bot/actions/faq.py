@@ -1,0 +1,93 @@
+"""Answer information questions from the knowledge base."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot import texts
+from bot.actions.services import knowledge_base
+
+logger = logging.getLogger(__name__)
+
+# Intents whose services are not built yet are answered by the entry that explains them.
+INTENT_ENTRIES = {
+    "request_human": "talk-to-a-person",
+    "complain": "feedback-and-complaints",
+    "delete_my_data": "privacy-and-data",
+    "subscribe": "social-cohesion-activities",
+    "unsubscribe": "social-cohesion-activities",
+    "stop": "privacy-and-data",
+}
+
+
+def entry_payload(entry_id: str) -> str:
+    """The button payload that asks for one entry directly."""
+    return "/ask_question" + json.dumps({"entry": entry_id}, separators=(",", ":"))
+
+
+class ActionAnswerQuestion(Action):
+    """Search the knowledge base: answer, offer up to 3 choices, or say so politely."""
+
+    def name(self) -> str:
+        return "action_answer_question"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        kb = knowledge_base()
+        lang = tracker.get_slot("language") or "en"
+        message = tracker.latest_message
+        intent = (message.get("intent") or {}).get("name")
+        chosen = next(
+            (str(e["value"]) for e in message.get("entities", []) if e.get("entity") == "entry"),
+            None,
+        ) or INTENT_ENTRIES.get(str(intent))
+        if chosen and kb.content.entry(chosen):
+            return self._answer(dispatcher, chosen, lang)
+        result = kb.search(message.get("text") or "", lang)
+        logger.info(
+            "kb decision=%s entry=%s score=%.3f lang=%s",
+            result.decision, result.entry_id, result.score, lang,
+        )
+        if result.decision == "answer" and result.entry_id:
+            return self._answer(dispatcher, result.entry_id, lang)
+        if result.decision == "clarify":
+            dispatcher.utter_message(
+                text=texts.text("did_you_mean", lang),
+                buttons=[
+                    {"title": kb.title_for(c.entry_id, lang), "payload": entry_payload(c.entry_id)}
+                    for c in result.candidates
+                ],
+            )
+            return []
+        fallbacks = float(tracker.get_slot("kb_fallbacks") or 0) + 1
+        dispatcher.utter_message(text=texts.text("not_found", lang))
+        return [SlotSet("kb_fallbacks", fallbacks)]
+
+    @staticmethod
+    def _answer(dispatcher: CollectingDispatcher, entry_id: str, lang: str) -> list[EventType]:
+        found = knowledge_base().answer_for(entry_id, lang)
+        if found is None:
+            dispatcher.utter_message(text=texts.text("not_found", lang))
+            return []
+        answer, answer_lang = found
+        if answer_lang != lang:
+            dispatcher.utter_message(
+                text=texts.text(
+                    "translation_missing", lang, language=texts.language_name(answer_lang)
+                )
+            )
+        dispatcher.utter_message(
+            text=answer,
+            buttons=[
+                {"title": texts.text("helpful_yes", lang), "payload": "/feedback_positive"},
+                {"title": texts.text("helpful_no", lang), "payload": "/feedback_negative"},
+            ],
+        )
+        return [SlotSet("last_entry", entry_id), SlotSet("kb_fallbacks", 0.0)]

@@ -1,0 +1,69 @@
+"""Which language the conversation is in, decided on every user turn."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import ValidationAction
+
+from knowledge_base.language import SUPPORTED, detect_language
+
+
+def _chosen_language(tracker: Tracker) -> str | None:
+    """A language the user picked explicitly (button payload or a named language)."""
+    values = [
+        str(e.get("value"))
+        for e in tracker.latest_message.get("entities", [])
+        if e.get("entity") == "language"
+    ]
+    return next((v for v in values if v in SUPPORTED), None)
+
+
+def _metadata(tracker: Tracker) -> dict[str, Any]:
+    metadata = tracker.latest_message.get("metadata") or {}
+    if not metadata:
+        user = tracker.get_last_event_for("user") or {}
+        metadata = user.get("metadata") or {}
+    return dict(metadata)
+
+
+class ValidateSlotMappings(ValidationAction):
+    """Fills custom-mapped slots after every user message (``action_validate_slot_mappings``)."""
+
+    def name(self) -> str:
+        return "action_validate_slot_mappings"
+
+    async def extract_language(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        current = tracker.get_slot("language")
+        chosen = _chosen_language(tracker)
+        if chosen:
+            return {"language": chosen}
+        text = tracker.latest_message.get("text") or ""
+        if text.startswith("/"):  # a button payload says nothing about the language
+            return {"language": current} if current else {}
+        hint = _metadata(tracker).get("language_hint")
+        detection = detect_language(text, current=current, hint=hint)
+        if detection.confident or not current:
+            return {"language": detection.lang}
+        return {"language": current}
+
+
+class ActionChooseLanguage(Action):
+    """Confirm a language the user named, or offer the language buttons."""
+
+    def name(self) -> str:
+        return "action_choose_language"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        if _chosen_language(tracker):
+            dispatcher.utter_message(response="utter_language_set")
+        else:
+            dispatcher.utter_message(response="utter_choose_language")
+        return []

