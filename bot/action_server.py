@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from rasa_sdk.endpoint import create_app
 from rasa_sdk.executor import ActionExecutor
@@ -17,22 +18,24 @@ from bot.settings import Settings
 logger = logging.getLogger(__name__)
 
 
-def make_app(settings: Settings) -> Sanic:
+def make_app(settings: Settings) -> Sanic[Any, Any]:
     """The rasa-sdk Sanic app plus ``POST /kb/reload`` (loopback, token-protected)."""
     kb = open_knowledge_base(settings, build_if_needed=False)
     services.set_knowledge_base(kb)
     executor = ActionExecutor()
     executor.register_package("bot.actions")
-    app = create_app(executor, cors_origins=[])
+    app: Sanic[Any, Any] = create_app(executor, cors_origins=[])
 
     async def reload_kb(request: Request) -> HTTPResponse:
         token = settings.ensure_rasa_token()
         if request.headers.get("authorization") != f"Bearer {token}":
             return json({"error": "forbidden"}, status=403)
-        changed = kb.reload(settings.kb_content_dir, settings.index_dir,
-                            index_type=settings.kb_index_type)
-        return json({"reloaded": changed, "entries": len(kb.content.entries),
-                     "manifest": kb.index.manifest})
+        changed = kb.reload(
+            settings.kb_content_dir, settings.index_dir, index_type=settings.kb_index_type
+        )
+        return json(
+            {"reloaded": changed, "entries": len(kb.content.entries), "manifest": kb.index.manifest}
+        )
 
     app.add_route(reload_kb, "/kb/reload", methods=["POST"])
     logger.info("action server ready: %d entries", len(kb.content.entries))

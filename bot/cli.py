@@ -25,8 +25,9 @@ app = typer.Typer(
 )
 kb_app = typer.Typer(help="Knowledge base: build, check, search, reload.", no_args_is_help=True)
 db_app = typer.Typer(help="App database: migrations.", no_args_is_help=True)
-serve_app = typer.Typer(help="Run one process in the foreground (used by `uyum run`).",
-                        no_args_is_help=True)
+serve_app = typer.Typer(
+    help="Run one process in the foreground (used by `uyum run`).", no_args_is_help=True
+)
 app.add_typer(kb_app, name="kb")
 app.add_typer(db_app, name="db")
 app.add_typer(serve_app, name="serve")
@@ -39,6 +40,8 @@ def _settings() -> Settings:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stdout,
     )
+    for noisy in ("httpx", "httpcore", "faiss.loader"):  # httpx would log URLs with tokens
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     return settings
 
 
@@ -49,8 +52,11 @@ def _progress(label: str):  # type: ignore[no-untyped-def]
         end = "\n" if done >= total else ""
         width = 30
         filled = int(width * done / max(total, 1))
-        print(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}",
-              end=end, flush=True)
+        print(
+            f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}",
+            end=end,
+            flush=True,
+        )
 
     return report
 
@@ -60,15 +66,20 @@ def _progress(label: str):  # type: ignore[no-untyped-def]
 
 @app.command()
 def run(
-    no_train: Annotated[bool, typer.Option(help="Do not train even if the Rasa data changed.")] = False,
+    no_train: Annotated[
+        bool, typer.Option(help="Do not train even if the Rasa data changed.")
+    ] = False,
 ) -> None:
     """Set up what changed (model, index), start Rasa, actions and gateway, and watch them."""
     from bot import rasa_project
     from bot.supervisor import Child, check_port_free, supervise
 
     settings = _settings()
-    for name, port in (("gateway", settings.gateway_port), ("rasa", settings.rasa_port),
-                       ("actions", settings.actions_port)):
+    for name, port in (
+        ("gateway", settings.gateway_port),
+        ("rasa", settings.rasa_port),
+        ("actions", settings.actions_port),
+    ):
         check_port_free(settings.host, port, name)
     model = rasa_project.model_path(settings)
     if not no_train:
@@ -79,13 +90,27 @@ def run(
     env = dict(os.environ, UYUM_RASA_TOKEN=token, PYTHONUNBUFFERED="1")
     python = rasa_project.app_python()
     children = [
-        Child("actions", [python, "-m", "bot.cli", "serve", "actions"],
-              f"{settings.actions_url}/health", settings.actions_port, env),
-        Child("rasa", rasa_project.run_command(settings, model),
-              f"{settings.rasa_url}/status?token={token}", settings.rasa_port,
-              {**rasa_project.rasa_env(settings), "UYUM_RASA_TOKEN": token}),
-        Child("gateway", [python, "-m", "bot.cli", "serve", "gateway"],
-              f"{settings.gateway_url}/", settings.gateway_port, env),
+        Child(
+            "actions",
+            [python, "-m", "bot.cli", "serve", "actions"],
+            f"{settings.actions_url}/health",
+            settings.actions_port,
+            env,
+        ),
+        Child(
+            "rasa",
+            rasa_project.run_command(settings, model),
+            f"{settings.rasa_url}/status?token={token}",
+            settings.rasa_port,
+            {**rasa_project.rasa_env(settings), "UYUM_RASA_TOKEN": token},
+        ),
+        Child(
+            "gateway",
+            [python, "-m", "bot.cli", "serve", "gateway"],
+            f"{settings.gateway_url}/",
+            settings.gateway_port,
+            env,
+        ),
     ]
     banner = (
         "\nUyum is running:\n"
@@ -99,7 +124,9 @@ def run(
 
 
 @app.command()
-def train(force: Annotated[bool, typer.Option(help="Train even if nothing changed.")] = False) -> None:
+def train(
+    force: Annotated[bool, typer.Option(help="Train even if nothing changed.")] = False,
+) -> None:
     """Train the Rasa model when its inputs (config, domain, data, nlu components) changed."""
     from bot import rasa_project
 
@@ -113,8 +140,10 @@ def health() -> None:
     try:
         response = httpx.get(f"{settings.gateway_url}/health", timeout=10)
     except httpx.HTTPError:
-        raise UyumError(f"the gateway at {settings.gateway_url} does not answer",
-                        hint="start it with `make run`") from None
+        raise UyumError(
+            f"the gateway at {settings.gateway_url} does not answer",
+            hint="start it with `make run`",
+        ) from None
     print(json.dumps(response.json(), indent=2))
     raise typer.Exit(0 if response.status_code == 200 else 1)
 
@@ -138,8 +167,13 @@ def serve_gateway() -> None:
     from webhooks.app import create_app
 
     settings = _settings()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.gateway_port,
-                log_level=settings.log_level.lower(), access_log=False)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.gateway_port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
 
 
 # ---------------------------------------------------------------- db
@@ -165,17 +199,26 @@ def _build_index(settings: Settings, *, force: bool) -> Path | None:
 
     content = load_content(settings.kb_content_dir)
     embedder = make_embedder(settings.kb_backend, settings.kb_model)
-    if not force and is_current(settings.index_dir, content, embedder.model_id, settings.kb_index_type):
+    if not force and is_current(
+        settings.index_dir, content, embedder.model_id, settings.kb_index_type
+    ):
         print(f"[kb] index up to date ({len(content.entries)} entries)", flush=True)
         return None
-    path = build_index(content, embedder, settings.index_dir, index_type=settings.kb_index_type,
-                       progress=_progress("[kb] embedding phrasings"))
+    path = build_index(
+        content,
+        embedder,
+        settings.index_dir,
+        index_type=settings.kb_index_type,
+        progress=_progress("[kb] embedding phrasings"),
+    )
     print(f"[kb] index built: {path.name}", flush=True)
     return path
 
 
 @kb_app.command("build")
-def kb_build(force: Annotated[bool, typer.Option(help="Rebuild even if up to date.")] = False) -> None:
+def kb_build(
+    force: Annotated[bool, typer.Option(help="Rebuild even if up to date.")] = False,
+) -> None:
     """Build the FAISS index when content or model changed."""
     _build_index(_settings(), force=force)
 
@@ -193,7 +236,9 @@ def kb_check() -> None:
 @kb_app.command("search")
 def kb_search(
     text: Annotated[str | None, typer.Argument(help="The question.")] = None,
-    lang: Annotated[str | None, typer.Option(help="The user's language (detected if absent).")] = None,
+    lang: Annotated[
+        str | None, typer.Option(help="The user's language (detected if absent).")
+    ] = None,
     jsonl: Annotated[bool, typer.Option(help="Read JSON lines {text, lang} from stdin.")] = False,
 ) -> None:
     """Search the knowledge base like the bot does; print the decision as JSON."""
@@ -212,7 +257,7 @@ def kb_search(
             item = json.loads(line)
             query, query_lang = str(item["text"]), item.get("lang")
         except (ValueError, KeyError, TypeError):
-            print(json.dumps({"error": f"line {number}: expected {{\"text\": ..., \"lang\": ...}}"}))
+            print(json.dumps({"error": f'line {number}: expected {{"text": ..., "lang": ...}}'}))
             continue
         print(json.dumps(kb.search(query, query_lang).as_json(), ensure_ascii=False), flush=True)
 
@@ -222,10 +267,15 @@ def kb_reload() -> None:
     """Tell the running action server to reload content and index (no restart)."""
     settings = _settings()
     try:
-        response = httpx.post(f"{settings.actions_url}/kb/reload", timeout=300,
-                              headers={"Authorization": f"Bearer {settings.ensure_rasa_token()}"})
+        response = httpx.post(
+            f"{settings.actions_url}/kb/reload",
+            timeout=300,
+            headers={"Authorization": f"Bearer {settings.ensure_rasa_token()}"},
+        )
     except httpx.HTTPError:
-        raise UyumError("the action server does not answer", hint="is `uyum run` running?") from None
+        raise UyumError(
+            "the action server does not answer", hint="is `uyum run` running?"
+        ) from None
     print(json.dumps(response.json(), indent=2))
     raise typer.Exit(0 if response.status_code == 200 else 1)
 

@@ -24,7 +24,9 @@ def make_engine(url: str) -> AsyncEngine:
     try:
         parsed = make_url(url)
     except Exception as exc:
-        raise ConfigError(f"UYUM_DATABASE_URL is not a database URL ({exc.__class__.__name__})") from None
+        raise ConfigError(
+            f"UYUM_DATABASE_URL is not a database URL ({exc.__class__.__name__})"
+        ) from None
     if parsed.get_backend_name() == "sqlite" and parsed.database:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url, pool_pre_ping=True)
@@ -60,5 +62,3 @@ def upgrade(url: str) -> None:
 
 async def upgrade_async(url: str) -> None:
     await asyncio.to_thread(upgrade, url)
-
-

@@ -19,12 +19,18 @@ def _insert(session: AsyncSession, table: type) -> object:
 
 async def conversation_for(session: AsyncSession, channel: str, user_ref: str) -> Conversation:
     """The conversation of this user on this channel, created on first contact."""
-    stmt = _insert(session, Conversation).values(  # type: ignore[attr-defined]
-        channel=channel, user_ref=user_ref, choices=[]
-    ).on_conflict_do_nothing(index_elements=["channel", "user_ref"])
+    stmt = (
+        _insert(session, Conversation)
+        .values(  # type: ignore[attr-defined]
+            channel=channel, user_ref=user_ref, choices=[]
+        )
+        .on_conflict_do_nothing(index_elements=["channel", "user_ref"])
+    )
     await session.execute(stmt)
     found = await session.scalar(
-        select(Conversation).where(Conversation.channel == channel, Conversation.user_ref == user_ref)
+        select(Conversation).where(
+            Conversation.channel == channel, Conversation.user_ref == user_ref
+        )
     )
     assert found is not None
     return found

@@ -23,9 +23,7 @@ class RasaClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def send(
-        self, sender: str, text: str, metadata: dict[str, Any]
-    ) -> list[OutboundMessage]:
+    async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[OutboundMessage]:
         try:
             response = await self._http.post(
                 "/webhooks/rest/webhook",

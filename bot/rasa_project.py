@@ -22,8 +22,13 @@ COMPONENTS = PROJECT_ROOT / "nlu"
 
 
 def training_inputs() -> list[Path]:
-    files = [CONFIG, *DOMAIN.glob("*.yml"), *STORIES.glob("*.yml"), *NLU_DATA.glob("*.yml"),
-             *COMPONENTS.glob("*.py")]
+    files = [
+        CONFIG,
+        *DOMAIN.glob("*.yml"),
+        *STORIES.glob("*.yml"),
+        *NLU_DATA.glob("*.yml"),
+        *COMPONENTS.glob("*.py"),
+    ]
     return sorted(p for p in files if p.is_file())
 
 
@@ -89,10 +94,19 @@ def train(settings: Settings, *, force: bool = False) -> Path:
     settings.rasa_model_dir.mkdir(parents=True, exist_ok=True)
     print(f"[train] training {target.name} from {len(training_inputs())} files", flush=True)
     command = [
-        str(rasa_executable(settings)), "train",
-        "--config", str(CONFIG), "--domain", str(DOMAIN),
-        "--data", str(NLU_DATA), str(STORIES),
-        "--out", str(settings.rasa_model_dir), "--fixed-model-name", target.name[: -len(".tar.gz")],
+        str(rasa_executable(settings)),
+        "train",
+        "--config",
+        str(CONFIG),
+        "--domain",
+        str(DOMAIN),
+        "--data",
+        str(NLU_DATA),
+        str(STORIES),
+        "--out",
+        str(settings.rasa_model_dir),
+        "--fixed-model-name",
+        target.name[: -len(".tar.gz")],
         "--quiet",
     ]
     result = subprocess.run(command, env=rasa_env(settings), cwd=PROJECT_ROOT, check=False)
@@ -133,11 +147,23 @@ def write_runtime_files(settings: Settings) -> tuple[Path, Path]:
 def run_command(settings: Settings, model: Path) -> list[str]:
     endpoints, credentials = write_runtime_files(settings)
     return [
-        str(rasa_executable(settings)), "run",
-        "--enable-api", "--auth-token", settings.ensure_rasa_token(),
-        "--interface", settings.host, "--port", str(settings.rasa_port),
-        "--model", str(model), "--endpoints", str(endpoints), "--credentials", str(credentials),
-        "--response-timeout", "60",
+        str(rasa_executable(settings)),
+        "run",
+        "--enable-api",
+        "--auth-token",
+        settings.ensure_rasa_token(),
+        "--interface",
+        settings.host,
+        "--port",
+        str(settings.rasa_port),
+        "--model",
+        str(model),
+        "--endpoints",
+        str(endpoints),
+        "--credentials",
+        str(credentials),
+        "--response-timeout",
+        "60",
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -42,10 +43,8 @@ class OutboxSender:
             while True:
                 sent = await self.send_due()
                 if not sent:
-                    try:
+                    with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._ready.wait(), self._poll)
-                    except TimeoutError:
-                        pass
                     self._ready.clear()
         finally:
             self.alive = False

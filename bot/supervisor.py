@@ -10,6 +10,7 @@ import socket
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -96,6 +97,10 @@ def _really_ready(name: str, response: httpx.Response) -> bool:
     return False
 
 
+async def _all_healthy(children: list[Child], deadline: float) -> None:
+    await asyncio.gather(*(_wait_healthy(c, deadline) for c in children))
+
+
 async def _stop(children: list[Child]) -> None:
     for child in reversed(children):
         if child.process and child.process.returncode is None:
@@ -127,9 +132,10 @@ async def supervise(settings: Settings, children: list[Child], *, banner: str = 
         for child in children:
             await _start(child)
         deadline = time.monotonic() + settings.startup_timeout
-        waiting = asyncio.gather(*(_wait_healthy(c, deadline) for c in children))
-        stopper = asyncio.create_task(stop.wait())
-        done, _ = await asyncio.wait({waiting, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        waiting: asyncio.Task[Any] = asyncio.create_task(_all_healthy(children, deadline))
+        stopper: asyncio.Task[Any] = asyncio.create_task(stop.wait())
+        first: set[asyncio.Task[Any]] = {waiting, stopper}
+        done, _ = await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)
         if stopper in done:
             waiting.cancel()
             with contextlib.suppress(asyncio.CancelledError, ServiceError):
@@ -139,15 +145,20 @@ async def supervise(settings: Settings, children: list[Child], *, banner: str = 
         waiting.result()  # raises the first ServiceError
         if banner:
             print(banner, flush=True)
-        exits = [asyncio.create_task(c.process.wait()) for c in children if c.process]
         stopper = asyncio.create_task(stop.wait())
-        done, _ = await asyncio.wait({stopper, *exits}, return_when=asyncio.FIRST_COMPLETED)
+        watched: set[asyncio.Task[Any]] = {stopper}
+        watched.update(asyncio.create_task(c.process.wait()) for c in children if c.process)
+        done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
         if stopper in done:
             return 0
         dead = next(c for c in children if c.process and c.process.returncode is not None)
         assert dead.process is not None
-        print(f"error: {dead.name} stopped unexpectedly (exit {dead.process.returncode}); "
-              "stopping the others", file=sys.stderr, flush=True)
+        print(
+            f"error: {dead.name} stopped unexpectedly (exit {dead.process.returncode}); "
+            "stopping the others",
+            file=sys.stderr,
+            flush=True,
+        )
         return 1
     finally:
         await _stop(children)

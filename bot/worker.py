@@ -7,6 +7,7 @@ transaction that marks the message done, so a crash never loses or doubles a rep
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 
@@ -57,10 +58,8 @@ class ConversationWorker:
         try:
             while True:
                 await self._dispatch()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), self._poll)
-                except TimeoutError:
-                    pass
                 self._wakeup.clear()
         finally:
             self.alive = False
@@ -99,8 +98,10 @@ class ConversationWorker:
         async with self._sessions() as session:
             record = await session.scalar(
                 select(InboundRecord)
-                .where(InboundRecord.conversation_id == conversation_id,
-                       InboundRecord.status == "pending")
+                .where(
+                    InboundRecord.conversation_id == conversation_id,
+                    InboundRecord.status == "pending",
+                )
                 .order_by(InboundRecord.id)
                 .limit(1)
             )
@@ -130,8 +131,15 @@ class ConversationWorker:
                 record.status = "done"
             record.processed_at = utcnow()
             for reply in replies:
-                session.add(OutboxRecord(conversation_id=conversation.id, inbound_id=record.id,
-                                         body=reply.as_json(), status="pending", attempts=0))
+                session.add(
+                    OutboxRecord(
+                        conversation_id=conversation.id,
+                        inbound_id=record.id,
+                        body=reply.as_json(),
+                        status="pending",
+                        attempts=0,
+                    )
+                )
             with_buttons = [r for r in replies if r.buttons]
             if with_buttons:
                 conversation.choices = [

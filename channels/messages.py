@@ -46,7 +46,9 @@ class OutboundMessage:
     def from_json(cls, data: dict[str, Any]) -> OutboundMessage:
         return cls(
             text=str(data.get("text") or ""),
-            buttons=tuple(Button(str(b["title"]), str(b["payload"])) for b in data.get("buttons") or []),
+            buttons=tuple(
+                Button(str(b["title"]), str(b["payload"])) for b in data.get("buttons") or []
+            ),
             media_url=data.get("media_url"),
         )
 

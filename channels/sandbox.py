@@ -7,6 +7,7 @@ choices on WhatsApp) and "delivers" them into a mailbox that the page polls.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 from collections import defaultdict, deque
 from dataclasses import dataclass
@@ -42,15 +43,13 @@ class Mailbox:
     def after(self, key: str, after: int) -> list[Delivered]:
         return [d for d in self._boxes.get(key, ()) if d.id > after]
 
-    async def wait(self, key: str, after: int, timeout: float) -> list[Delivered]:
-        """Messages newer than ``after``, waiting up to ``timeout`` seconds for the first."""
+    async def wait(self, key: str, after: int, max_wait: float) -> list[Delivered]:
+        """Messages newer than ``after``, waiting up to ``max_wait`` seconds for the first."""
         async with self._changed:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
-                    self._changed.wait_for(lambda: bool(self.after(key, after))), timeout
+                    self._changed.wait_for(lambda: bool(self.after(key, after))), max_wait
                 )
-            except TimeoutError:
-                pass
         return self.after(key, after)
 
 

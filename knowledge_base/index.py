@@ -65,9 +65,7 @@ def phrasings_of(content: Content) -> list[Phrasing]:
         for question in translation.questions
     ]
     rows += [
-        Phrasing(None, lang, text)
-        for lang, texts in content.out_of_scope.items()
-        for text in texts
+        Phrasing(None, lang, text) for lang, texts in content.out_of_scope.items() for text in texts
     ]
     return rows
 
@@ -113,6 +111,7 @@ def _embed_all(
 
 def _make_faiss(vectors: Vectors, index_type: str) -> Any:
     dim = vectors.shape[1]
+    index: Any
     if index_type == "hnsw":
         index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 80

@@ -18,8 +18,20 @@ from functools import lru_cache
 logger = logging.getLogger(__name__)
 
 SUPPORTED = ("tr", "ar", "fa", "en", "ps", "fr", "ru", "uk", "kmr", "ckb")
-_FASTTEXT_MAP = {"ku": "kmr", "ckb": "ckb", "tr": "tr", "ar": "ar", "fa": "fa", "en": "en",
-                 "ps": "ps", "fr": "fr", "ru": "ru", "uk": "uk", "arz": "ar", "azb": "fa"}
+_FASTTEXT_MAP = {
+    "ku": "kmr",
+    "ckb": "ckb",
+    "tr": "tr",
+    "ar": "ar",
+    "fa": "fa",
+    "en": "en",
+    "ps": "ps",
+    "fr": "fr",
+    "ru": "ru",
+    "uk": "uk",
+    "arz": "ar",
+    "azb": "fa",
+}
 
 _ARABIC_SCRIPT = re.compile(r"[\u0600-\u06FF\u0750-\u077F\uFB50-\uFDFF\uFE70-\uFEFF]")
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
@@ -30,31 +42,40 @@ _PERSIAN_LETTERS = set("پچژگکی")
 _ARABIC_ONLY = set("ةكيىإأؤ")
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
+_LEXICON_TEXT = {
+    "tr": """
+        merhaba merhabalar selam selamlar günaydın gunaydin iyi akşamlar nasıl nasil
+        nerede nerde ne neden nereye kim hangi mı mi mu mü mısın misin var yok evet
+        hayır hayir teşekkürler tesekkurler teşekkür tesekkur sağol sagol sağolun
+        sagolun istiyorum lazım lazim için icin ve bir bu şu yardım yardim nasılsın
+        nasilsin kaç kac alabilirim yapabilirim olur tamam görüşürüz gorusuruz hoşçakal
+        hoscakal
+    """,
+    "en": """
+        hello hi hey thanks thank you please how what where when why who which is are
+        the a an i my me can do does need want get to of for and yes no ok okay bye
+        goodbye morning evening help about with
+    """,
+    "ar": """
+        مرحبا مرحباً اهلا أهلا السلام عليكم شكرا شكراً كيف وين أين اين ماذا شو بدي اريد
+        أريد هل في من الى إلى على مع لا نعم ممكن عندي
+    """,
+    "fa": """
+        سلام درود خداحافظ ممنون مرسی تشکر چطور چگونه کجا چی چه است هست می خواهم میخواهم
+        میخوام من برای با را از به آیا بله نه خوبی
+    """,
+    "fr": """
+        bonjour merci comment où ou est je suis vous pour avec
+    """,
+}
 _LEXICON: dict[str, frozenset[str]] = {
-    "tr": frozenset(
-        "merhaba merhabalar selam selamlar günaydın gunaydin iyi akşamlar nasıl nasil nerede "
-        "nerde ne neden nereye kim hangi mı mi mu mü mısın misin var yok evet hayır hayir "
-        "teşekkürler tesekkurler teşekkür tesekkur sağol sagol sağolun sagolun istiyorum "
-        "lazım lazim için icin ve bir bu şu yardım yardim nasılsın nasilsin kaç kac "
-        "alabilirim yapabilirim olur tamam görüşürüz gorusuruz hoşçakal hoscakal".split()
-    ),
-    "en": frozenset(
-        "hello hi hey thanks thank you please how what where when why who which is are the "
-        "a an i my me can do does need want get to of for and yes no ok okay bye goodbye "
-        "morning evening help about with".split()
-    ),
-    "ar": frozenset(
-        "مرحبا مرحباً اهلا أهلا السلام عليكم شكرا شكراً كيف وين أين اين ماذا شو بدي اريد "
-        "أريد هل في من الى إلى على مع لا نعم ممكن عندي".split()
-    ),
-    "fa": frozenset(
-        "سلام درود خداحافظ ممنون مرسی تشکر چطور چگونه کجا چی چه است هست می خواهم میخواهم "
-        "میخوام من برای با را از به آیا بله نه خوبی".split()
-    ),
-    "fr": frozenset("bonjour merci comment où ou est je suis vous pour avec".split()),
+    lang: frozenset(words.split()) for lang, words in _LEXICON_TEXT.items()
 }
 # Arabic written in Latin letters: digits standing for Arabic sounds inside words
-_ARABIZI = re.compile(r"\b[a-z]*[2357][a-z]+\b|\b(?:shu|shou|kif|keef|bde|biddi|wein|inshallah|marhaba|shukran|ahlan)\b")
+_ARABIZI = re.compile(
+    r"\b[a-z]*[2357][a-z]+\b"
+    r"|\b(?:shu|shou|kif|keef|bde|biddi|wein|inshallah|marhaba|shukran|ahlan)\b"
+)
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,20 @@ OPTIONAL_LANGUAGES = ("ps", "fr", "ru", "uk", "kmr", "ckb")
 LANGUAGES = REQUIRED_LANGUAGES + OPTIONAL_LANGUAGES
 MAX_ANSWER_CHARS = 1000  # a WhatsApp message holds 1,600; answers stay well under
 TOPICS = (
-    "emergency", "protection", "registration", "residence", "documents", "work", "education",
-    "health", "social-assistance", "legal", "return", "harmonization", "organisation", "service",
+    "emergency",
+    "protection",
+    "registration",
+    "residence",
+    "documents",
+    "work",
+    "education",
+    "health",
+    "social-assistance",
+    "legal",
+    "return",
+    "harmonization",
+    "organisation",
+    "service",
 )
 
 
@@ -51,9 +63,7 @@ class Entry(BaseModel):
 
     @field_validator("translations")
     @classmethod
-    def _languages_known_and_required(
-        cls, value: dict[str, Translation]
-    ) -> dict[str, Translation]:
+    def _languages_known_and_required(cls, value: dict[str, Translation]) -> dict[str, Translation]:
         unknown = sorted(set(value) - set(LANGUAGES))
         if unknown:
             raise ValueError(f"unknown language code(s): {', '.join(unknown)}")

@@ -54,9 +54,9 @@ class SearchResult:
     def as_json(self) -> dict[str, object]:
         return {
             "decision": self.decision,
-            "id": self.entry_id if self.decision == "answer" else (
-                self.candidates[0].entry_id if self.candidates else None
-            ),
+            "id": self.entry_id
+            if self.decision == "answer"
+            else (self.candidates[0].entry_id if self.candidates else None),
             "score": round(self.score, 4),
             "lang": self.lang,
             "candidates": [{"id": c.entry_id, "score": round(c.score, 4)} for c in self.candidates],
@@ -156,7 +156,7 @@ class KnowledgeBase:
         detected = lang or detect_language(text).lang
         if len(_letters(text)) < 2 and not any(ch.isdigit() for ch in text):
             return SearchResult("fallback", detected, 0.0, seconds=time.perf_counter() - started)
-        content, index = self._state
+        index = self.index
         vector = self.embedder.embed_queries([text])[0]
         scores, rows = index.search(vector, NEIGHBOURS)
         best: dict[str, float] = {}
@@ -184,7 +184,13 @@ class KnowledgeBase:
             found = self.answer_for(top.entry_id, detected)
             if found:
                 result = SearchResult(
-                    decision, detected, top.score, candidates, top.entry_id, found[0], found[1],
+                    decision,
+                    detected,
+                    top.score,
+                    candidates,
+                    top.entry_id,
+                    found[0],
+                    found[1],
                     time.perf_counter() - started,
                 )
         return result

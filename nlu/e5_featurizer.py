@@ -22,9 +22,7 @@ BATCH = 64
 MAX_CHARS = 512
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
 class E5Featurizer(DenseFeaturizer, GraphComponent):
     """Adds one L2-normalised 384-dimensional sentence vector per message."""
 
@@ -68,7 +66,7 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
         for start in range(0, len(todo), BATCH):
             batch = todo[start : start + BATCH]
             vectors = self._embed([m.get(TEXT) for m in batch])
-            for message, vector in zip(batch, vectors):
+            for message, vector in zip(batch, vectors, strict=True):
                 message.add_features(
                     Features(
                         vector.reshape(1, -1),
@@ -85,5 +83,3 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         self._featurize(training_data.training_examples)
         return training_data
-
-

@@ -53,7 +53,10 @@ class ActionAnswerQuestion(Action):
         result = kb.search(message.get("text") or "", lang)
         logger.info(
             "kb decision=%s entry=%s score=%.3f lang=%s",
-            result.decision, result.entry_id, result.score, lang,
+            result.decision,
+            result.entry_id,
+            result.score,
+            lang,
         )
         if result.decision == "answer" and result.entry_id:
             return self._answer(dispatcher, result.entry_id, lang)

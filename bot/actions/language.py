@@ -13,7 +13,12 @@ from knowledge_base.language import SUPPORTED, detect_language
 
 
 def _chosen_language(tracker: Tracker) -> str | None:
-    """A language the user picked explicitly (button payload or a named language)."""
+    """A language the user picked explicitly (button payload or a named language).
+
+    Only on ``choose_language``: "how do I learn Turkish?" names a language but asks a question.
+    """
+    if (tracker.latest_message.get("intent") or {}).get("name") != "choose_language":
+        return None
     values = [
         str(e.get("value"))
         for e in tracker.latest_message.get("entities", [])

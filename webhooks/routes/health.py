@@ -26,8 +26,10 @@ async def health(state: StateDep) -> JSONResponse:
         components["database"] = {"ok": False, "error": exc.__class__.__name__}
     try:
         status = await state.rasa.status()
-        components["rasa"] = {"ok": bool(status.get("model_file")),
-                              "model": str(status.get("model_file", "")).rsplit("/", 1)[-1]}
+        components["rasa"] = {
+            "ok": bool(status.get("model_file")),
+            "model": str(status.get("model_file", "")).rsplit("/", 1)[-1],
+        }
     except (httpx.HTTPError, ValueError) as exc:
         components["rasa"] = {"ok": False, "error": exc.__class__.__name__}
     try:

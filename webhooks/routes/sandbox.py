@@ -38,7 +38,9 @@ async def page() -> FileResponse:
 
 
 @router.post("/sandbox/api/messages", status_code=202)
-async def post_message(body: SandboxMessage, state: StateDep, session: SessionDep) -> dict[str, object]:
+async def post_message(
+    body: SandboxMessage, state: StateDep, session: SessionDep
+) -> dict[str, object]:
     message = InboundMessage(
         channel=f"sandbox-{body.channel}",
         user_id=body.user,
@@ -60,5 +62,7 @@ async def get_messages(
     wait: Annotated[float, Query(ge=0, le=25)] = 0,
 ) -> dict[str, object]:
     key = f"sandbox-{channel}:{user}"
-    delivered = await state.mailbox.wait(key, after, wait) if wait else state.mailbox.after(key, after)
+    delivered = (
+        await state.mailbox.wait(key, after, wait) if wait else state.mailbox.after(key, after)
+    )
     return {"messages": [{"id": d.id, **d.message.as_json()} for d in delivered]}
