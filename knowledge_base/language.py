@@ -49,7 +49,8 @@ _LEXICON_TEXT = {
         hayır hayir teşekkürler tesekkurler teşekkür tesekkur sağol sagol sağolun
         sagolun istiyorum lazım lazim için icin ve bir bu şu yardım yardim nasılsın
         nasilsin kaç kac alabilirim yapabilirim olur tamam görüşürüz gorusuruz hoşçakal
-        hoscakal
+        hoscakal ikamet kimlik izin izni kurs kursu başvuru basvuru randevu hastane okul
+        nerden nereden nasıl yapılır yapilir
     """,
     "en": """
         hello hi hey thanks thank you please how what where when why who which is are
@@ -161,7 +162,8 @@ def detect_language(text: str, *, current: str | None = None, hint: str | None =
         return Detection("kmr", True, "letters")
     if _ARABIZI.search(lowered):
         return Detection("ar", True, "arabizi")
-    hits = {lang: sum(w in vocab for w in words) for lang, vocab in _LEXICON.items()}
+    latin = ("tr", "en", "fr")
+    hits = {lang: sum(w in _LEXICON[lang] for w in words) for lang in latin}
     best = max(hits, key=lambda k: hits[k])
     if hits[best] and sorted(hits.values())[-2] < hits[best]:
         return Detection(best, len(words) <= 3 or hits[best] >= 2, "lexicon")

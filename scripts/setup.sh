@@ -56,8 +56,8 @@ PY
   echo "$want" > "$dir/.uyum-lock"
 }
 
-PY311=$(find_python311) || die "Python 3.11 or newer is required for the app runtime; install it (e.g. 'pyenv install 3.11') and run again."
 PY310=$(find_python310) || die "Python 3.10 is required for the Rasa runtime (Rasa 3.6 supports nothing newer): install it ('pyenv install 3.10' or your system's python3.10 package) and run again."
+PY311=$(find_python311) || die "Python 3.11 or newer is required for the app runtime; install it (e.g. 'pyenv install 3.11') and run again."
 
 if [ "$dev" = 1 ]; then
   sync_venv .venv "$PY311" requirements/app.lock requirements/dev.lock
