@@ -15,7 +15,9 @@ from knowledge_base.search import KnowledgeBase, Thresholds
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def write_entries(folder: Path, entries: list[dict[str, Any]], out_of_scope: dict[str, Any]) -> Path:
+def write_entries(
+    folder: Path, entries: list[dict[str, Any]], out_of_scope: dict[str, Any]
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for entry in entries:
         (folder / f"{entry['id']}.yml").write_text(

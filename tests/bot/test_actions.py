@@ -9,8 +9,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions import ActionAnswerQuestion, ActionChooseLanguage, ValidateSlotMappings
-from bot.actions import services
+from bot.actions import ActionAnswerQuestion, ActionChooseLanguage, ValidateSlotMappings, services
 from knowledge_base.search import KnowledgeBase
 
 
@@ -21,13 +20,30 @@ def kb(small_kb: KnowledgeBase) -> Iterator[KnowledgeBase]:
     services.set_knowledge_base(None)
 
 
-def tracker(text: str, intent: str = "ask_question", *, language: str | None = None,
-            entities: list[dict[str, Any]] | None = None, hint: str | None = None) -> Tracker:
-    latest = {"text": text, "intent": {"name": intent, "confidence": 0.9},
-              "entities": entities or [], "metadata": {"language_hint": hint}}
-    return Tracker("c1", {"language": language, "kb_fallbacks": 0.0}, latest,
-                   [{"event": "user", "text": text, "parse_data": latest}], False, None, {},
-                   "action_listen")
+def tracker(
+    text: str,
+    intent: str = "ask_question",
+    *,
+    language: str | None = None,
+    entities: list[dict[str, Any]] | None = None,
+    hint: str | None = None,
+) -> Tracker:
+    latest = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.9},
+        "entities": entities or [],
+        "metadata": {"language_hint": hint},
+    }
+    return Tracker(
+        "c1",
+        {"language": language, "kb_fallbacks": 0.0},
+        latest,
+        [{"event": "user", "text": text, "parse_data": latest}],
+        False,
+        None,
+        {},
+        "action_listen",
+    )
 
 
 async def run(action: Any, t: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -39,19 +55,31 @@ async def run(action: Any, t: Tracker) -> tuple[list[dict[str, Any]], list[dict[
 async def test_answer_in_the_slot_language_with_feedback_buttons() -> None:
     messages, events = await run(ActionAnswerQuestion(), tracker("رقم الإسعاف", language="ar"))
     assert messages[-1]["text"] == "112 هو رقم الطوارئ المجاني في كل مكان."
-    assert [b["payload"] for b in messages[-1]["buttons"]] == ["/feedback_positive", "/feedback_negative"]
-    assert {"event": "slot", "name": "last_entry", "value": "emergency-112", "timestamp": None} in events
+    assert [b["payload"] for b in messages[-1]["buttons"]] == [
+        "/feedback_positive",
+        "/feedback_negative",
+    ]
+    assert {
+        "event": "slot",
+        "name": "last_entry",
+        "value": "emergency-112",
+        "timestamp": None,
+    } in events
 
 
 async def test_missing_translation_is_said_in_the_users_language() -> None:
     entities = [{"entity": "entry", "value": "residence-permit"}]
-    messages, _ = await run(ActionAnswerQuestion(), tracker("/ask_question", language="ps", entities=entities))
+    messages, _ = await run(
+        ActionAnswerQuestion(), tracker("/ask_question", language="ps", entities=entities)
+    )
     assert messages[0]["text"].startswith("دا ځواب لا ستاسو په ژبه نشته")
     assert messages[1]["text"] == "Start the application at e-ikamet.goc.gov.tr."
 
 
 async def test_out_of_scope_is_a_polite_fallback_counted_in_a_slot() -> None:
-    messages, events = await run(ActionAnswerQuestion(), tracker("who won the football match", language="en"))
+    messages, events = await run(
+        ActionAnswerQuestion(), tracker("who won the football match", language="en")
+    )
     assert "112" in messages[0]["text"] and "operator" in messages[0]["text"]
     assert events[0]["name"] == "kb_fallbacks" and events[0]["value"] == 1.0
 
@@ -75,15 +103,23 @@ async def test_clarify_offers_at_most_three_choices(kb: KnowledgeBase) -> None:
         ("مرحبا", "greet", "tr", [], "ar"),
         ("157?", "ask_question", "fa", [], "fa"),
         ("/feedback_positive", "feedback_positive", "ar", [], "ar"),
-        ("Türkçe konuşalım", "choose_language", "en", [{"entity": "language", "value": "tr"}], "tr"),
+        (
+            "Türkçe konuşalım",
+            "choose_language",
+            "en",
+            [{"entity": "language", "value": "tr"}],
+            "tr",
+        ),
         ("كيف أتعلم التركية", "ask_question", "ar", [{"entity": "language", "value": "tr"}], "ar"),
     ],
 )
-async def test_language_slot_each_turn(text: str, intent: str, current: str,
-                                       entities: list[dict[str, Any]], expected: str) -> None:
+async def test_language_slot_each_turn(
+    text: str, intent: str, current: str, entities: list[dict[str, Any]], expected: str
+) -> None:
     action = ValidateSlotMappings()
-    result = await action.extract_language(CollectingDispatcher(),
-                                           tracker(text, intent, language=current, entities=entities), {})
+    result = await action.extract_language(
+        CollectingDispatcher(), tracker(text, intent, language=current, entities=entities), {}
+    )
     assert result == {"language": expected}
 
 

@@ -21,8 +21,15 @@ UYUM = str(ROOT / ".venv" / "bin" / "uyum")
 
 def run_uyum(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("UYUM_")}
-    return subprocess.run([UYUM, *args], env={**clean, **env}, capture_output=True, text=True,
-                          timeout=120, cwd=ROOT, check=False)
+    return subprocess.run(
+        [UYUM, *args],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        check=False,
+    )
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], expected: str) -> None:
@@ -49,8 +56,10 @@ def test_corrupt_model(tmp_path: Path) -> None:
     models.mkdir()
     settings = Settings(rasa_model_dir=models)
     rasa_project.model_path(settings).write_bytes(b"not a tar.gz at all")
-    result = run_uyum(["run", "--no-train"], {"UYUM_RASA_MODEL_DIR": str(models),
-                                              "UYUM_DATA_DIR": str(tmp_path / "var")})
+    result = run_uyum(
+        ["run", "--no-train"],
+        {"UYUM_RASA_MODEL_DIR": str(models), "UYUM_DATA_DIR": str(tmp_path / "var")},
+    )
     assert_one_line_error(result, "is corrupt")
     assert result.returncode == 3
 
@@ -64,13 +73,20 @@ def test_missing_python310_stops_setup_with_a_clear_message(tmp_path: Path) -> N
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     for tool in ("bash", "cat", "sha256sum", "cut", "dirname", "grep", "head", "env"):
-        found = subprocess.run(["bash", "-c", f"command -v {tool}"], capture_output=True,
-                               text=True, check=False).stdout.strip()
+        found = subprocess.run(
+            ["bash", "-c", f"command -v {tool}"], capture_output=True, text=True, check=False
+        ).stdout.strip()
         if found:
             (bin_dir / tool).symlink_to(found)
-    result = subprocess.run(["bash", str(ROOT / "scripts" / "setup.sh")], cwd=ROOT,
-                            env={"PATH": str(bin_dir), "HOME": str(tmp_path)},
-                            capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "setup.sh")],
+        cwd=ROOT,
+        env={"PATH": str(bin_dir), "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 1
     assert result.stderr.strip().startswith("error: Python 3.10 is required for the Rasa runtime")
     assert len(result.stderr.strip().splitlines()) == 1
@@ -106,7 +122,12 @@ async def test_supervisor_stops_everything_when_one_child_dies(tmp_path: Path) -
 
 async def test_supervisor_reports_a_child_that_cannot_start() -> None:
     port = _free_port()
-    child = Child("rasa", [sys.executable, "-c", "import sys; sys.exit(3)"],
-                  f"http://127.0.0.1:{port}/", port, dict(os.environ))
+    child = Child(
+        "rasa",
+        [sys.executable, "-c", "import sys; sys.exit(3)"],
+        f"http://127.0.0.1:{port}/",
+        port,
+        dict(os.environ),
+    )
     with pytest.raises(ServiceError, match="rasa exited with code 3 while starting"):
         await supervise(Settings(startup_timeout=20), [child])

@@ -8,7 +8,7 @@ from channels.base import number_choices, resolve_choice
 from channels.messages import Button, OutboundMessage
 from channels.sandbox import Mailbox, SandboxChannel
 
-BUTTONS = (Button("Türkçe", "/choose_language{\"language\":\"tr\"}"), Button("فارسی", "/fa"))
+BUTTONS = (Button("Türkçe", '/choose_language{"language":"tr"}'), Button("فارسی", "/fa"))
 
 
 def test_number_choices_renders_a_list() -> None:
@@ -18,7 +18,10 @@ def test_number_choices_renders_a_list() -> None:
     assert number_choices(OutboundMessage("plain")).text == "plain"
 
 
-@pytest.mark.parametrize(("typed", "payload"), [("1", BUTTONS[0].payload), (" 2 ", "/fa"), ("٢", "/fa"), ("۱", BUTTONS[0].payload)])
+@pytest.mark.parametrize(
+    ("typed", "payload"),
+    [("1", BUTTONS[0].payload), (" 2 ", "/fa"), ("٢", "/fa"), ("۱", BUTTONS[0].payload)],
+)
 def test_digits_resolve_to_payloads(typed: str, payload: str) -> None:
     assert resolve_choice(typed, list(BUTTONS)) == payload
 

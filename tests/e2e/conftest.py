@@ -59,8 +59,12 @@ class SandboxUser:
     def say(self, text: str, *, expect: int = 1, timeout: float = 30.0) -> list[dict[str, Any]]:
         response = httpx.post(
             f"{self.gateway}/sandbox/api/messages",
-            json={"channel": self.channel, "user": self.user, "text": text,
-                  "language_hint": self.language_hint},
+            json={
+                "channel": self.channel,
+                "user": self.user,
+                "text": text,
+                "language_hint": self.language_hint,
+            },
             timeout=10,
         )
         assert response.status_code == 202, response.text
@@ -73,7 +77,12 @@ class SandboxUser:
             wait = 0.8 if len(got) >= expect else min(5.0, deadline - time.monotonic())
             response = httpx.get(
                 f"{self.gateway}/sandbox/api/messages",
-                params={"channel": self.channel, "user": self.user, "after": self.seen, "wait": wait},
+                params={
+                    "channel": self.channel,
+                    "user": self.user,
+                    "after": self.seen,
+                    "wait": wait,
+                },
                 timeout=wait + 10,
             )
             new = response.json()["messages"]
@@ -101,12 +110,23 @@ def start_stack(tmp: Path, extra_env: dict[str, str] | None = None) -> Stack:
     log = tmp / "stack.log"
     with log.open("w", encoding="utf-8") as handle:  # the child keeps its own copy of the fd
         process = subprocess.Popen(
-            [str(UYUM), "run"], cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
-            text=True, start_new_session=True,
+            [str(UYUM), "run"],
+            cwd=ROOT,
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
         )
-    stack = Stack(process, env, f"http://127.0.0.1:{ports['GATEWAY']}",
-                  f"http://127.0.0.1:{ports['RASA']}", f"http://127.0.0.1:{ports['ACTIONS']}",
-                  tmp / "var", log)
+    stack = Stack(
+        process,
+        env,
+        f"http://127.0.0.1:{ports['GATEWAY']}",
+        f"http://127.0.0.1:{ports['RASA']}",
+        f"http://127.0.0.1:{ports['ACTIONS']}",
+        tmp / "var",
+        log,
+    )
     deadline = time.monotonic() + STARTUP_SECONDS + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -22,7 +22,11 @@ def test_greeting_in_the_same_language(stack: Stack, text: str) -> None:
     user = stack.user()
     replies = user.say(text)
     assert replies[0]["text"].startswith(GREETINGS[text]), replies
-    assert "Uyum" in replies[0]["text"] or "أويوم" in replies[0]["text"] or "اویوم" in replies[0]["text"]
+    assert (
+        "Uyum" in replies[0]["text"]
+        or "أويوم" in replies[0]["text"]
+        or "اویوم" in replies[0]["text"]
+    )
 
 
 def test_question_answered_from_the_knowledge_base_in_arabic(stack: Stack) -> None:
@@ -83,7 +87,9 @@ def test_bad_sandbox_input_is_a_4xx_and_stores_nothing(stack: Stack) -> None:
         assert response.status_code == 422, body
         assert "error" in response.json()
     assert httpx.post(url, content=b"\xff\x00", timeout=10).status_code == 422
-    assert httpx.get(url, params={"channel": "telegram", "user": "u1", "after": -1}).status_code == 422
+    assert (
+        httpx.get(url, params={"channel": "telegram", "user": "u1", "after": -1}).status_code == 422
+    )
 
 
 def test_a_resent_message_is_answered_once(stack: Stack) -> None:

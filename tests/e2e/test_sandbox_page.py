@@ -26,8 +26,14 @@ def page(stack: Stack, tmp_path: Path):  # type: ignore[no-untyped-def]
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         page = browser.new_page(viewport={"width": 900, "height": 800})
         page.goto(stack.gateway + "/")
@@ -54,7 +60,11 @@ def test_arabic_is_right_to_left_and_buttons_are_clickable(page) -> None:  # typ
     languages = page.locator(".msg.bot").nth(2).locator("button")
     languages.first.wait_for(timeout=30_000)
     assert [languages.nth(i).inner_text() for i in range(languages.count())] == [
-        "Türkçe", "العربية", "فارسی", "English", "پښتو"
+        "Türkçe",
+        "العربية",
+        "فارسی",
+        "English",
+        "پښتو",
     ]
     languages.nth(0).click()
     confirmation = page.locator(".msg.bot").nth(3)

