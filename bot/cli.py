@@ -262,6 +262,25 @@ def kb_search(
         print(json.dumps(kb.search(query, query_lang).as_json(), ensure_ascii=False), flush=True)
 
 
+@kb_app.command("eval")
+def kb_eval(
+    file: Annotated[Path, typer.Argument(help="Labelled JSONL: {text, lang, id|null} per line.")],
+    show_misses: Annotated[bool, typer.Option(help="List the misses.")] = False,
+) -> None:
+    """Top-1, top-3, MRR per language, out-of-scope rejection and latency percentiles."""
+    from bot.knowledge import open_knowledge_base
+    from knowledge_base.evaluation import evaluate, read_labelled
+
+    if not file.is_file():
+        raise click.BadParameter(f"{file} does not exist", param_hint="FILE")
+    items = read_labelled(file)
+    report = evaluate(open_knowledge_base(_settings()), items)
+    print(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
+    if show_misses:
+        for miss in report.misses:
+            print(json.dumps(miss, ensure_ascii=False))
+
+
 @kb_app.command("reload")
 def kb_reload() -> None:
     """Tell the running action server to reload content and index (no restart)."""

