@@ -107,7 +107,6 @@ def train(settings: Settings, *, force: bool = False) -> Path:
         str(settings.rasa_model_dir),
         "--fixed-model-name",
         target.name[: -len(".tar.gz")],
-        "--quiet",
     ]
     result = subprocess.run(command, env=rasa_env(settings), cwd=PROJECT_ROOT, check=False)
     if result.returncode != 0 or not target.exists():
