@@ -31,7 +31,8 @@ class Settings(BaseSettings):
     )
 
     env: Literal["development", "production", "test"] = "development"
-    profile: Literal["embedded", "production"] = "embedded"
+    # only the embedded profile exists so far; the production profile (PostgreSQL + Redis) is #10
+    profile: Literal["embedded"] = "embedded"
     data_dir: Path = PROJECT_ROOT / "var"
     log_level: str = "INFO"
 

@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 source scripts/pythons.sh
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-freeze() { "$1/bin/pip" freeze --exclude-editable | grep -v '^-e ' | sort -f; }
+freeze() { "$1/bin/pip" freeze --all --exclude-editable | grep -vE '^(-e |pip==)' | sort -f; }
 header="# Made by scripts/lock.sh from the .in file of the same name; do not edit by hand."
 
 "$(find_python311)" -m venv "$tmp/app"

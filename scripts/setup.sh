@@ -28,7 +28,8 @@ sync_venv() {
     "$python" -m venv "$dir"
   fi
   say "installing $* into $dir (a few minutes the first time)"
-  "$dir/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip wheel setuptools 2>&1 | grep -v '^WARNING: Location' || true
+  # only pip is upgraded here: the lock files pin setuptools where a runtime needs an old one (Rasa)
+  "$dir/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
   for lock in "$@"; do
     "$dir/bin/python" -m pip install --quiet --disable-pip-version-check -r "$lock" 2>&1 \
       | grep -v '^WARNING: Location' || true
