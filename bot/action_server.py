@@ -14,6 +14,7 @@ from sanic.response import HTTPResponse, json
 from bot.actions import services
 from bot.knowledge import open_knowledge_base
 from bot.settings import Settings
+from common.errors import UyumError
 
 logger = logging.getLogger(__name__)
 
@@ -30,9 +31,12 @@ def make_app(settings: Settings) -> Sanic[Any, Any]:
         token = settings.ensure_rasa_token()
         if request.headers.get("authorization") != f"Bearer {token}":
             return json({"error": "forbidden"}, status=403)
-        changed = kb.reload(
-            settings.kb_content_dir, settings.index_dir, index_type=settings.kb_index_type
-        )
+        try:
+            changed = kb.reload(
+                settings.kb_content_dir, settings.index_dir, index_type=settings.kb_index_type
+            )
+        except UyumError as exc:  # bad content: say what, keep serving the last good index
+            return json({"error": exc.message, "hint": exc.hint}, status=422)
         return json(
             {"reloaded": changed, "entries": len(kb.content.entries), "manifest": kb.index.manifest}
         )

@@ -88,7 +88,7 @@ def run(
     _build_index(settings, force=False)
     token = settings.ensure_rasa_token(new=not settings.rasa_token.get_secret_value())
     env = dict(os.environ, UYUM_RASA_TOKEN=token, PYTHONUNBUFFERED="1")
-    python = rasa_project.app_python()
+    python = sys.executable
     children = [
         Child(
             "actions",

@@ -16,10 +16,6 @@ from common.errors import ConfigError
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def _sync_url(url: str) -> str:
-    return url.replace("+aiosqlite", "").replace("+asyncpg", "+psycopg")
-
-
 def make_engine(url: str) -> AsyncEngine:
     try:
         parsed = make_url(url)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
@@ -164,7 +163,3 @@ def run_command(settings: Settings, model: Path) -> list[str]:
         "--response-timeout",
         "60",
     ]
-
-
-def app_python() -> str:
-    return sys.executable

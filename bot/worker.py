@@ -11,7 +11,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import texts
@@ -20,6 +20,7 @@ from bot.rasa_client import RasaClient
 from channels.base import ChannelAdapter, resolve_choice
 from channels.messages import Button, OutboundMessage
 from common.errors import UpstreamError
+from knowledge_base.language import detect_language
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
@@ -114,6 +115,9 @@ class ConversationWorker:
             if adapter and adapter.numbered_choices and conversation.choices:
                 offered = [Button(c["title"], c["payload"]) for c in conversation.choices]
                 text = resolve_choice(text, offered) or text
+            conversation.language = detect_language(
+                text, current=conversation.language, hint=record.language_hint
+            ).lang
             metadata = {"channel": conversation.channel, "language_hint": record.language_hint}
             try:
                 replies = await self._rasa.send(conversation.rasa_sender, text, metadata)
@@ -153,12 +157,12 @@ class ConversationWorker:
 async def pending_counts(session: AsyncSession) -> dict[str, int]:
     """How many inbound messages and outbox rows are waiting (for /health)."""
     inbound = await session.scalar(
-        select(InboundRecord.id).where(InboundRecord.status == "pending").limit(1)
+        select(func.count()).select_from(InboundRecord).where(InboundRecord.status == "pending")
     )
     outbox = await session.scalar(
-        select(OutboxRecord.id).where(OutboxRecord.status == "pending").limit(1)
+        select(func.count()).select_from(OutboxRecord).where(OutboxRecord.status == "pending")
     )
-    return {"inbound_waiting": int(inbound is not None), "outbox_waiting": int(outbox is not None)}
+    return {"inbound_waiting": int(inbound or 0), "outbox_waiting": int(outbox or 0)}
 
 
 async def reset_stale(session: AsyncSession) -> None:

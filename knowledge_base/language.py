@@ -88,7 +88,8 @@ class Detection:
     method: str
 
 
-def _letters(text: str) -> str:
+def letters(text: str) -> str:
+    """Only the letters of ``text`` (no digits, punctuation, emoji or spaces)."""
     return "".join(ch for ch in text if unicodedata.category(ch).startswith("L"))
 
 
@@ -145,12 +146,12 @@ def detect_language(text: str, *, current: str | None = None, hint: str | None =
         hint: a platform hint such as Telegram's ``language_code``.
     """
     fallback_lang = current or _normalise_hint(hint) or "en"
-    letters = _letters(text)
-    if len(letters) < 2:
+    only_letters = letters(text)
+    if len(only_letters) < 2:
         return Detection(fallback_lang, False, "none")
     lowered = text.lower()
     words = _WORD.findall(lowered)
-    if _ARABIC_SCRIPT.search(text) and len(_ARABIC_SCRIPT.findall(text)) * 2 >= len(letters):
+    if _ARABIC_SCRIPT.search(text) and len(_ARABIC_SCRIPT.findall(text)) * 2 >= len(only_letters):
         return _arabic_script(text, words)
     if _CYRILLIC.search(text):
         return Detection(_fasttext(text, ("ru", "uk")) or "ru", True, "script")

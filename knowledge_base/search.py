@@ -15,7 +15,7 @@ from common.errors import ContentError
 from knowledge_base.content import Content, load_content
 from knowledge_base.embedders import Embedder
 from knowledge_base.index import Index, build_index, is_current, load_index
-from knowledge_base.language import _letters, detect_language
+from knowledge_base.language import detect_language, letters
 
 logger = logging.getLogger(__name__)
 Decision = Literal["answer", "clarify", "fallback"]
@@ -108,13 +108,14 @@ class KnowledgeBase:
         *,
         index_type: str = "flat",
         build_if_needed: bool = True,
-        **kwargs: object,
+        thresholds: Thresholds | None = None,
+        fallback_order: Callable[[str], list[str]] = default_fallback_order,
     ) -> KnowledgeBase:
         content = load_content(content_dir)
         if build_if_needed and not is_current(index_dir, content, embedder.model_id, index_type):
             build_index(content, embedder, index_dir, index_type=index_type)
         index = load_index(index_dir, expected_model_id=embedder.model_id)
-        return cls(content, index, embedder, **kwargs)  # type: ignore[arg-type]
+        return cls(content, index, embedder, thresholds=thresholds, fallback_order=fallback_order)
 
     @property
     def content(self) -> Content:
@@ -166,8 +167,9 @@ class KnowledgeBase:
         started = time.perf_counter()
         text = (text or "").strip()
         detected = lang or detect_language(text).lang
-        letters = _letters(text).lower()
-        if len(set(letters)) < 2 and not any(ch.isdigit() for ch in text):  # "", "👍", "aaaa"
+        if len(set(letters(text).lower())) < 2 and not any(
+            ch.isdigit() for ch in text
+        ):  # "", "👍", "aaaa"
             return SearchResult("fallback", detected, 0.0, seconds=time.perf_counter() - started)
         index = self.index
         vector = self.embedder.embed_queries([text])[0]
@@ -185,27 +187,17 @@ class KnowledgeBase:
         candidates = [Candidate(e, s) for e, s in ranked[:MAX_CLARIFY]]
         decision = self._decide(candidates, out_of_scope)
         top = candidates[0] if candidates else None
-        result = SearchResult(
+        found = self.answer_for(top.entry_id, detected) if decision == "answer" and top else None
+        return SearchResult(
             decision,
             detected,
             top.score if top else 0.0,
-            candidates if decision != "fallback" else candidates[:MAX_CLARIFY],
-            seconds=time.perf_counter() - started,
+            candidates,
+            top.entry_id if found and top else None,
+            found[0] if found else None,
+            found[1] if found else None,
+            time.perf_counter() - started,
         )
-        if decision == "answer" and top is not None:
-            found = self.answer_for(top.entry_id, detected)
-            if found:
-                result = SearchResult(
-                    decision,
-                    detected,
-                    top.score,
-                    candidates,
-                    top.entry_id,
-                    found[0],
-                    found[1],
-                    time.perf_counter() - started,
-                )
-        return result
 
     def _decide(self, candidates: list[Candidate], out_of_scope: float) -> Decision:
         if not candidates:
