@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 def make_app(settings: Settings) -> Sanic[Any, Any]:
     """The rasa-sdk Sanic app plus ``POST /kb/reload`` (loopback, token-protected)."""
-    kb = open_knowledge_base(settings, build_if_needed=False)
+    kb = open_knowledge_base(settings)  # builds first if content or model changed
     services.set_knowledge_base(kb)
     executor = ActionExecutor()
     executor.register_package("bot.actions")

@@ -7,17 +7,15 @@ from knowledge_base.embedders import Embedder, make_embedder
 from knowledge_base.search import KnowledgeBase, Thresholds
 
 
-def open_knowledge_base(
-    settings: Settings, *, embedder: Embedder | None = None, build_if_needed: bool = True
-) -> KnowledgeBase:
+def open_knowledge_base(settings: Settings, *, embedder: Embedder | None = None) -> KnowledgeBase:
     return KnowledgeBase.open(
         settings.kb_content_dir,
         settings.index_dir,
         embedder or make_embedder(settings.kb_backend, settings.kb_model),
         index_type=settings.kb_index_type,
-        build_if_needed=build_if_needed,
         thresholds=Thresholds(
             settings.kb_answer_threshold, settings.kb_clarify_threshold, settings.kb_margin
         ),
         fallback_order=settings.fallback_order,
+        lexical_weight=settings.kb_lexical_weight,
     )

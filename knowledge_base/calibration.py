@@ -93,8 +93,8 @@ def judge(scored: list[Scored], t: Thresholds) -> Outcome:
 
 def _grid() -> list[Thresholds]:
     grid = []
-    for answer in np.arange(0.84, 0.965, 0.005):
-        for clarify in np.arange(0.80, answer + 1e-9, 0.005):
+    for answer in np.arange(0.84, 1.0, 0.005):
+        for clarify in np.arange(0.78, answer + 1e-9, 0.005):
             for margin in (0.0, 0.005, 0.01, 0.015, 0.02, 0.03):
                 grid.append(Thresholds(round(float(answer), 3), round(float(clarify), 3), margin))
     return grid
@@ -106,10 +106,14 @@ def best(scored: list[Scored], min_rejection: float = MIN_REJECTION) -> tuple[Th
         outcome = judge(scored, t)
         if outcome.oos_rejected < min_rejection:
             continue
-        if choice is None or outcome.objective > choice[1].objective:
+        # ties go to the stricter "did you mean" threshold: fewer choices offered for nothing
+        if choice is None or (outcome.objective, t.clarify) > (
+            choice[1].objective,
+            choice[0].clarify,
+        ):
             choice = (t, outcome)
     if choice is None:  # no grid point rejects enough: take the strictest
-        strictest = Thresholds(0.96, 0.96, 0.03)
+        strictest = Thresholds(1.0, 1.0, 0.03)
         return strictest, judge(scored, strictest)
     return choice
 

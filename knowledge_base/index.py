@@ -19,6 +19,7 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ import numpy as np
 from common.errors import IndexStateError
 from knowledge_base.content import Content
 from knowledge_base.embedders import Embedder, Vectors
+from knowledge_base.lexical import TrigramIndex
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
@@ -58,6 +60,11 @@ class Index:
         k = min(k, len(self.phrasings))
         scores, rows = self.faiss_index.search(vector.reshape(1, -1), k)
         return scores[0], rows[0]
+
+    @cached_property
+    def lexical(self) -> TrigramIndex:
+        """Trigram TF-IDF over the same phrasings (built from them when the index loads)."""
+        return TrigramIndex([p.text for p in self.phrasings])
 
 
 def phrasings_of(content: Content) -> list[Phrasing]:
@@ -158,6 +165,7 @@ def build_index(
         encoding="utf-8",
     )
     manifest = {
+        "backend": embedder.model_id.split(":", 1)[0],
         "model_id": embedder.model_id,
         "dim": int(vectors.shape[1]),
         "content_digest": content.digest,
@@ -254,4 +262,6 @@ def load_index(root: Path, *, expected_model_id: str | None = None) -> Index:
             f"index was built with {manifest.get('model_id')}, not {expected_model_id}",
             hint="run `uyum kb build`",
         )
-    return Index(faiss_index, phrasings, manifest, build)
+    index = Index(faiss_index, phrasings, manifest, build)
+    _ = index.lexical  # built now, not on the first user's question
+    return index

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 import faiss
+import numpy as np
 
 from common.errors import ContentError
 from knowledge_base.content import Content, load_content
@@ -20,6 +21,7 @@ from knowledge_base.language import detect_language, letters
 logger = logging.getLogger(__name__)
 Decision = Literal["answer", "clarify", "fallback"]
 NEIGHBOURS = 64
+LEXICAL_WEIGHT = 0.1  # hybrid scoring: dense + 0.1 x trigram TF-IDF (knowledge_base/lexical.py)
 MAX_CLARIFY = 3
 
 
@@ -27,9 +29,9 @@ MAX_CLARIFY = 3
 class Thresholds:
     """Chosen by ``uyum kb calibrate`` on the dev set; configurable per deployment."""
 
-    answer: float = 0.85
-    clarify: float = 0.85
-    margin: float = 0.01
+    answer: float = 0.915
+    clarify: float = 0.88
+    margin: float = 0.015
 
 
 @dataclass(frozen=True)
@@ -106,10 +108,12 @@ class KnowledgeBase:
         *,
         thresholds: Thresholds | None = None,
         fallback_order: Callable[[str], list[str]] = default_fallback_order,
+        lexical_weight: float = LEXICAL_WEIGHT,
     ) -> None:
         self._state = (content, index)
         self.embedder = embedder
         self.thresholds = thresholds or Thresholds()
+        self.lexical_weight = lexical_weight
         self.fallback_order = fallback_order
         faiss.omp_set_num_threads(1)  # one request, one thread: latency over throughput
 
@@ -124,12 +128,20 @@ class KnowledgeBase:
         build_if_needed: bool = True,
         thresholds: Thresholds | None = None,
         fallback_order: Callable[[str], list[str]] = default_fallback_order,
+        lexical_weight: float = LEXICAL_WEIGHT,
     ) -> KnowledgeBase:
         content = load_content(content_dir)
         if build_if_needed and not is_current(index_dir, content, embedder.model_id, index_type):
             build_index(content, embedder, index_dir, index_type=index_type)
         index = load_index(index_dir, expected_model_id=embedder.model_id)
-        return cls(content, index, embedder, thresholds=thresholds, fallback_order=fallback_order)
+        return cls(
+            content,
+            index,
+            embedder,
+            thresholds=thresholds,
+            fallback_order=fallback_order,
+            lexical_weight=lexical_weight,
+        )
 
     @property
     def content(self) -> Content:
@@ -159,6 +171,18 @@ class KnowledgeBase:
         self._state = (content, index)
         logger.info("knowledge base reloaded: %d entries", len(content.entries))
         return True
+
+    def _lexical_hits(self, index: Index, text: str) -> dict[str | None, list[float]]:
+        """Per entry, the trigram scores of its best phrasings (best first)."""
+        if not self.lexical_weight:
+            return {}
+        scores = index.lexical.scores(text)
+        top = np.argpartition(-scores, min(NEIGHBOURS, len(scores) - 1))[:NEIGHBOURS]
+        hits: dict[str | None, list[float]] = {}
+        for row in top[np.argsort(-scores[top])].tolist():
+            if scores[row] > 0:
+                hits.setdefault(index.phrasings[row].entry_id, []).append(float(scores[row]))
+        return hits
 
     def answer_for(self, entry_id: str, lang: str) -> tuple[str, str] | None:
         """The entry's answer in ``lang`` or the first fallback language it has."""
@@ -192,9 +216,19 @@ class KnowledgeBase:
         for score, row in zip(scores.tolist(), rows.tolist(), strict=True):
             if row >= 0:  # FAISS pads with -1 when it has fewer rows than asked
                 hits.setdefault(index.phrasings[row].entry_id, []).append(score)
-        out_of_scope = _entry_score(hits.pop(None, []))
+        lexical = self._lexical_hits(index, text)
+        out_of_scope = _entry_score(hits.pop(None, [])) + self.lexical_weight * _entry_score(
+            lexical.get(None, [])
+        )
         ranked = sorted(
-            ((entry_id, _entry_score(s)) for entry_id, s in hits.items() if entry_id),
+            (
+                (
+                    entry_id,
+                    _entry_score(s) + self.lexical_weight * _entry_score(lexical.get(entry_id, [])),
+                )
+                for entry_id, s in hits.items()
+                if entry_id
+            ),
             key=lambda kv: kv[1],
             reverse=True,
         )
