@@ -134,6 +134,14 @@ def train(
 
 
 @app.command()
+def validate() -> None:
+    """Check the Rasa domain, rules and NLU data (`rasa data validate`, warnings are errors)."""
+    from bot import rasa_project
+
+    rasa_project.validate(_settings())
+
+
+@app.command()
 def health() -> None:
     """Ask the running gateway how every component is."""
     settings = _settings()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -24,7 +25,7 @@ def training_inputs() -> list[Path]:
     files = [
         CONFIG,
         *DOMAIN.glob("*.yml"),
-        *STORIES.glob("*.yml"),
+        *STORIES.rglob("*.yml"),
         *NLU_DATA.glob("*.yml"),
         *COMPONENTS.glob("*.py"),
     ]
@@ -64,6 +65,43 @@ def rasa_env(settings: Settings) -> dict[str, str]:
         PYTHONWARNINGS="ignore",
     )
     return env
+
+
+def validate(settings: Settings) -> None:
+    """``rasa data validate --fail-on-warnings`` over the whole Rasa project."""
+    command = [
+        str(rasa_executable(settings)),
+        "data",
+        "validate",
+        "--fail-on-warnings",
+        "--config",
+        str(CONFIG),
+        "--domain",
+        str(DOMAIN),
+        "--data",
+        str(NLU_DATA),
+        str(STORIES),
+    ]
+    result = subprocess.run(
+        command,
+        env=rasa_env(settings),
+        cwd=PROJECT_ROOT,
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        problems = [
+            line
+            for line in (result.stdout + result.stderr).splitlines()
+            if "UserWarning" in line or "ERROR" in line or "error" in line.lower()[:20]
+        ]
+        print("\n".join(problems[-20:]), file=sys.stderr)
+        raise SetupError(
+            "the Rasa project has warnings or errors (listed above)",
+            hint="fix the domain, rules or NLU data they name",
+        )
+    print("[validate] rasa data validate: no warnings", flush=True)
 
 
 def check_model(path: Path) -> None:

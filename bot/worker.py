@@ -133,6 +133,11 @@ class ConversationWorker:
                 record.status = "failed"
             else:
                 record.status = "done"
+                if not replies:  # a failed or timed-out action leaves Rasa silent: never the user
+                    logger.warning("inbound %d: Rasa sent no reply; apologising", record.id)
+                    replies = [
+                        OutboundMessage(texts.text("technical_problem", conversation.language))
+                    ]
             record.processed_at = utcnow()
             for reply in replies:
                 session.add(

@@ -1,6 +1,6 @@
 """Custom Rasa actions (rasa-sdk), thin: read the tracker, call a service, return events."""
 
 from bot.actions.faq import ActionAnswerQuestion
-from bot.actions.language import ActionChooseLanguage, ValidateSlotMappings
+from bot.actions.language import ActionSetLanguage, ValidateSlotMappings
 
-__all__ = ["ActionAnswerQuestion", "ActionChooseLanguage", "ValidateSlotMappings"]
+__all__ = ["ActionAnswerQuestion", "ActionSetLanguage", "ValidateSlotMappings"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
+from urllib.parse import urlparse
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -12,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import texts
 from bot.actions.services import knowledge_base
+from knowledge_base.schema import Entry
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +26,15 @@ INTENT_ENTRIES = {
     "unsubscribe": "social-cohesion-activities",
     "stop": "privacy-and-data",
 }
+
+
+def _with_source(answer: str, entry: Entry | None) -> str:
+    """The answer ends with its official source, unless it already names that site."""
+    if entry is None or not entry.sources:
+        return answer
+    url = str(entry.sources[0])
+    host = (urlparse(url).hostname or "").removeprefix("www.")
+    return answer if host and host in answer else f"{answer}\n\n🔗 {url}"
 
 
 def entry_payload(entry_id: str) -> str:
@@ -70,7 +81,10 @@ class ActionAnswerQuestion(Action):
             )
             return []
         fallbacks = float(tracker.get_slot("kb_fallbacks") or 0) + 1
-        dispatcher.utter_message(text=texts.text("not_found", lang))
+        dispatcher.utter_message(
+            text=texts.text("not_found", lang),
+            buttons=[{"title": texts.text("talk_to_person", lang), "payload": "/request_human"}],
+        )
         return [SlotSet("kb_fallbacks", fallbacks)]
 
     @staticmethod
@@ -80,6 +94,7 @@ class ActionAnswerQuestion(Action):
             dispatcher.utter_message(text=texts.text("not_found", lang))
             return []
         answer, answer_lang = found
+        answer = _with_source(answer, knowledge_base().content.entry(entry_id))
         if answer_lang != lang:
             dispatcher.utter_message(
                 text=texts.text(

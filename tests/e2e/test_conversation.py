@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.e2e.conftest import Stack
+from bench.stack import Stack, rasa_tracker
 
 pytestmark = pytest.mark.e2e
 
@@ -99,3 +99,38 @@ def test_a_resent_message_is_answered_once(stack: Stack) -> None:
     second = httpx.post(f"{stack.gateway}/sandbox/api/messages", json=body, timeout=10).json()
     assert (first["duplicate"], second["duplicate"]) == (False, True)
     assert len(user.replies(expect=1)) == 1
+
+
+def test_twenty_messages_in_two_seconds_get_one_reply_each_in_order(stack: Stack) -> None:
+    user = stack.user()
+    texts = [f"ikamet {i}" if i % 2 else "hello" for i in range(20)]
+    url = f"{stack.gateway}/sandbox/api/messages"
+    for i, text in enumerate(texts):
+        body = {"channel": "telegram", "user": user.user, "text": text, "client_id": f"burst-{i}"}
+        assert httpx.post(url, json=body, timeout=10).status_code == 202
+    replies = user.replies(expect=20, timeout=120)
+    greetings = [r for r in replies if r["text"].startswith("Hello")]
+    assert len(greetings) == 10  # one per "hello", none lost, none doubled
+    assert replies[0]["text"].startswith("Hello")  # the first message is answered first
+
+
+def test_the_chosen_language_is_remembered(stack: Stack) -> None:
+    user = stack.user()
+    user.say("hello")
+    confirmation = user.say("فارسی")
+    assert "فارسی" in confirmation[-1]["text"]
+    assert rasa_tracker(stack, user_sender(stack, user.user))["slots"]["language"] == "fa"
+    assert user.say("157?")[-1]["text"]  # no language evidence: still answered in Persian
+    assert any("\u0600" <= ch <= "\u06ff" for ch in user.transcript[-1]["text"])
+
+
+def user_sender(stack: Stack, user: str) -> str:
+    """The pseudonymous id Rasa knows a sandbox user by (c<conversation id>)."""
+    import sqlite3
+
+    with sqlite3.connect(stack.data_dir / "uyum.db") as db:
+        row = db.execute(
+            "SELECT id FROM conversations WHERE channel = ? AND user_ref = ?",
+            ("sandbox-telegram", user),
+        ).fetchone()
+    return f"c{row[0]}"
