@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -143,3 +145,34 @@ def test_answers_end_with_their_source_unless_they_name_it(kb: KnowledgeBase) ->
         == "Ask at a centre.\n\n🔗 https://e-yaygin.meb.gov.tr/"
     )
     assert _with_source("No sources.", kb.content.entry("emergency-112")) == "No sources."
+
+
+# ---- tracker snapshots as Rasa 3.6 sends them to the action server (tests/fixtures/trackers)
+
+SNAPSHOTS = Path(__file__).resolve().parents[1] / "fixtures" / "trackers"
+
+
+def snapshot(name: str) -> Tracker:
+    return Tracker.from_dict(json.loads((SNAPSHOTS / name).read_text("utf-8")))
+
+
+async def test_snapshot_arabic_question_is_answered_in_arabic() -> None:
+    messages, events = await run(ActionAnswerQuestion(), snapshot("ask_question_ar.json"))
+    assert messages[-1]["text"] == "112 هو رقم الطوارئ المجاني في كل مكان."
+    assert [e["name"] for e in events] == ["last_entry", "kb_fallbacks"]
+    assert events[1]["value"] == 0.0  # an answer resets the fallback count
+
+
+async def test_snapshot_second_fallback_in_a_row_is_counted() -> None:
+    messages, events = await run(ActionAnswerQuestion(), snapshot("out_of_scope_en.json"))
+    assert messages[0]["buttons"][0]["payload"] == "/request_human"
+    assert events == [{"event": "slot", "name": "kb_fallbacks", "value": 2.0, "timestamp": None}]
+
+
+async def test_snapshot_named_language_is_set() -> None:
+    _, events = await run(ActionSetLanguage(), snapshot("choose_language_fa.json"))
+    assert events == [{"event": "slot", "name": "language", "value": "fa", "timestamp": None}]
+    result = await ValidateSlotMappings().extract_language(
+        CollectingDispatcher(), snapshot("choose_language_fa.json"), {}
+    )
+    assert result == {"language": "fa"}
