@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 
 from bench.results import write
-from bot.rasa_project import CONFIG, NLU_DATA, rasa_env, rasa_executable
+from bot.rasa_project import CONFIG, NLU_DATA, rasa_command, rasa_env
 from bot.settings import get_settings
 
 TRAINED = ("tr", "ar", "fa", "en")
@@ -114,7 +114,7 @@ def run(
     held: dict[str, list[tuple[str, str]]],
 ) -> dict[str, Any]:
     settings = get_settings()
-    rasa, env = str(rasa_executable(settings)), rasa_env(settings)
+    env = rasa_env(settings)
     config = folder / "config.yml"
     config.write_text(
         yaml.safe_dump(
@@ -125,8 +125,8 @@ def run(
     print(f"[{name}] training on {train_file.name} ...", flush=True)
     started = time.perf_counter()
     subprocess.run(
-        [
-            rasa,
+        rasa_command(
+            settings,
             "train",
             "nlu",
             "--config",
@@ -137,7 +137,7 @@ def run(
             str(folder),
             "--fixed-model-name",
             "nlu",
-        ],
+        ),
         env=env,
         check=True,
         stdout=subprocess.DEVNULL,
@@ -146,8 +146,8 @@ def run(
     train_seconds = time.perf_counter() - started
     print(f"[{name}] trained in {train_seconds:.0f} s; testing ...", flush=True)
     subprocess.run(
-        [
-            rasa,
+        rasa_command(
+            settings,
             "test",
             "nlu",
             "--model",
@@ -158,7 +158,7 @@ def run(
             str(folder / "results"),
             "--successes",
             "--no-plot",
-        ],
+        ),
         env=env,
         check=True,
         stdout=subprocess.DEVNULL,

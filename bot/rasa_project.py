@@ -67,21 +67,19 @@ def rasa_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+def rasa_command(settings: Settings, *args: str) -> list[str]:
+    """``rasa ARGS...`` in the Rasa runtime."""
+    return [str(rasa_executable(settings)), *args]
+
+
+def project_args() -> list[str]:
+    """The pipeline, domain and data of this project, as `rasa train` and `rasa data` take them."""
+    return ["--config", str(CONFIG), "--domain", str(DOMAIN), "--data", str(NLU_DATA), str(STORIES)]
+
+
 def validate(settings: Settings) -> None:
     """``rasa data validate --fail-on-warnings`` over the whole Rasa project."""
-    command = [
-        str(rasa_executable(settings)),
-        "data",
-        "validate",
-        "--fail-on-warnings",
-        "--config",
-        str(CONFIG),
-        "--domain",
-        str(DOMAIN),
-        "--data",
-        str(NLU_DATA),
-        str(STORIES),
-    ]
+    command = rasa_command(settings, "data", "validate", "--fail-on-warnings", *project_args())
     result = subprocess.run(
         command,
         env=rasa_env(settings),
@@ -130,21 +128,15 @@ def train(settings: Settings, *, force: bool = False) -> Path:
             print(f"[train] {target.name} is corrupt; training again", flush=True)
     settings.rasa_model_dir.mkdir(parents=True, exist_ok=True)
     print(f"[train] training {target.name} from {len(training_inputs())} files", flush=True)
-    command = [
-        str(rasa_executable(settings)),
+    command = rasa_command(
+        settings,
         "train",
-        "--config",
-        str(CONFIG),
-        "--domain",
-        str(DOMAIN),
-        "--data",
-        str(NLU_DATA),
-        str(STORIES),
+        *project_args(),
         "--out",
         str(settings.rasa_model_dir),
         "--fixed-model-name",
         target.name[: -len(".tar.gz")],
-    ]
+    )
     result = subprocess.run(command, env=rasa_env(settings), cwd=PROJECT_ROOT, check=False)
     if result.returncode != 0 or not target.exists():
         raise SetupError(
@@ -182,8 +174,8 @@ def write_runtime_files(settings: Settings) -> tuple[Path, Path]:
 
 def run_command(settings: Settings, model: Path) -> list[str]:
     endpoints, credentials = write_runtime_files(settings)
-    return [
-        str(rasa_executable(settings)),
+    return rasa_command(
+        settings,
         "run",
         "--enable-api",
         "--auth-token",
@@ -200,4 +192,4 @@ def run_command(settings: Settings, model: Path) -> list[str]:
         str(credentials),
         "--response-timeout",
         "60",
-    ]
+    )

@@ -19,8 +19,8 @@ def test_conversation_stories_pass(tmp_path: Path) -> None:
     model = rasa_project.model_path(settings)
     rasa_project.check_model(model)  # `make test` trains before pytest runs
     result = subprocess.run(
-        [
-            str(rasa_project.rasa_executable(settings)),
+        rasa_project.rasa_command(
+            settings,
             "test",
             "core",
             "--stories",
@@ -31,7 +31,7 @@ def test_conversation_stories_pass(tmp_path: Path) -> None:
             str(tmp_path),
             "--fail-on-prediction-errors",
             "--no-plot",
-        ],
+        ),
         env=rasa_project.rasa_env(settings),
         capture_output=True,
         text=True,
