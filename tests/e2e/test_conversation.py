@@ -134,3 +134,15 @@ def user_sender(stack: Stack, user: str) -> str:
             ("sandbox-telegram", user),
         ).fetchone()
     return f"c{row[0]}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["asdkjh qwpoeiru zxmcnv", "ikamet " * 1400, "🙂🙂🙂", "؟؟؟", "1234567"],
+)
+def test_gibberish_long_and_odd_messages_get_one_sensible_reply(stack: Stack, text: str) -> None:
+    user = stack.user()
+    replies = user.say(text)
+    assert len(replies) >= 1
+    assert all(r["text"].strip() for r in replies)
+    assert "technical problem" not in replies[-1]["text"]  # handled by the bot, not the safety net
