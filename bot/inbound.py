@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Conversation, InboundRecord
+from bot.models import Conversation, InboundRecord, OutboxRecord, utcnow
 from channels.messages import InboundMessage
 
 MAX_TEXT_CHARS = 4096  # longer texts are cut (Telegram's own limit); nothing else is lost
@@ -37,7 +37,10 @@ async def conversation_for(session: AsyncSession, channel: str, user_ref: str) -
 
 
 async def store_inbound(session: AsyncSession, message: InboundMessage) -> int | None:
-    """Insert the message; returns its id, or None when the platform already sent it."""
+    """Insert the message; returns its id, or None when the platform already sent it.
+
+    A new message reopens the user's WhatsApp window: messages held outside it go out now.
+    """
     conversation = await conversation_for(session, message.channel, message.user_id)
     stmt = (
         _insert(session, InboundRecord)  # type: ignore[attr-defined]
@@ -47,6 +50,9 @@ async def store_inbound(session: AsyncSession, message: InboundMessage) -> int |
             platform_id=message.platform_id,
             text=message.text[:MAX_TEXT_CHARS],
             language_hint=message.language_hint,
+            media=[m.as_json() for m in message.media] or None,
+            location=list(message.location) if message.location else None,
+            reply_to=message.reply_to,
             status="pending",
             attempts=0,
         )
@@ -54,5 +60,13 @@ async def store_inbound(session: AsyncSession, message: InboundMessage) -> int |
         .returning(InboundRecord.id)
     )
     inserted = await session.scalar(stmt)
+    if inserted is not None:
+        conversation.last_inbound_at = utcnow()
+        conversation.unreachable_at = None  # they wrote, so they can be reached again
+        await session.execute(
+            update(OutboxRecord)
+            .where(OutboxRecord.conversation_id == conversation.id, OutboxRecord.status == "held")
+            .values(status="pending", next_attempt_at=utcnow())
+        )
     await session.commit()
     return int(inserted) if inserted is not None else None

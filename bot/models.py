@@ -29,6 +29,9 @@ class Conversation(Base):
     language: Mapped[str | None] = mapped_column(String(8))
     mode: Mapped[str] = mapped_column(String(16), default="bot")  # bot | handover
     choices: Mapped[list[Any]] = mapped_column(default=list)  # last numbered choices offered
+    last_inbound_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    opted_out_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # STOP
+    unreachable_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
@@ -55,6 +58,9 @@ class InboundRecord(Base):
     platform_id: Mapped[str] = mapped_column(String(200))
     text: Mapped[str] = mapped_column(Text)
     language_hint: Mapped[str | None] = mapped_column(String(16))
+    media: Mapped[list[Any] | None] = mapped_column()  # references only, never the content
+    location: Mapped[list[Any] | None] = mapped_column()  # [latitude, longitude]
+    reply_to: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | done | failed
     attempts: Mapped[int] = mapped_column(default=0)
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -65,7 +71,10 @@ class OutboxRecord(Base):
     """A reply waiting to be delivered, written in the same transaction as the state change."""
 
     __tablename__ = "outbox_messages"
-    __table_args__ = (Index("ix_outbox_pending", "status", "next_attempt_at", "id"),)
+    __table_args__ = (
+        Index("ix_outbox_pending", "status", "next_attempt_at", "id"),
+        Index("ix_outbox_platform_id", "platform_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
@@ -73,12 +82,25 @@ class OutboxRecord(Base):
         ForeignKey("inbound_messages.id", ondelete="SET NULL")
     )
     body: Mapped[dict[str, Any]] = mapped_column()
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sent|failed
+    kind: Mapped[str] = mapped_column(String(16), default="reply")  # reply | proactive
+    #: pending | sent | failed | held (outside the WhatsApp window) | skipped (opted out)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(300))
     platform_id: Mapped[str | None] = mapped_column(String(200))
+    delivery_status: Mapped[str | None] = mapped_column(String(16))  # the platform's report
+    delivery_updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
     next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ButtonPayload(Base):
+    """Button payloads too long for a platform's callback data, by their short key."""
+
+    __tablename__ = "button_payloads"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    payload: Mapped[str] = mapped_column(Text)

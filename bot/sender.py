@@ -1,4 +1,13 @@
-"""The sender: delivers outbox rows through the channel adapters, in order, with retries."""
+"""The sender: delivers outbox rows through the channel adapters, exactly once and in order.
+
+Per conversation only the oldest pending row may go, and the next one waits until it is
+sent. Each row is marked in its own transaction right after the platform accepted it, so
+a crash can repeat at most the sends that were on the wire at that moment. Platform limits
+are honoured per channel (messages per second overall, seconds between two messages to
+one chat) and ``retry_after`` answers postpone the row. WhatsApp's rules are applied here:
+outside the 24-hour window only templates go (the rest is held until the user writes),
+and users who opted out get no proactive messages.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +15,25 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 
+from aiolimiter import AsyncLimiter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.models import Conversation, OutboxRecord, utcnow
 from channels.base import ChannelAdapter
-from channels.messages import OutboundMessage
+from channels.messages import Delivery, OutboundMessage
 
 logger = logging.getLogger(__name__)
-MAX_ATTEMPTS = 6
+MAX_ATTEMPTS = 8
 BACKOFF_SECONDS = (1, 2, 5, 15, 60, 300)
+SESSION_WINDOW = dt.timedelta(hours=24)
 
 
 class OutboxSender:
-    """Sends the oldest pending row of each conversation; the next waits until it is sent."""
+    """Delivers pending outbox rows; many conversations at once, each strictly in order."""
 
     def __init__(
         self,
@@ -30,65 +42,147 @@ class OutboxSender:
         ready: asyncio.Event,
         *,
         poll_interval: float = 0.5,
+        max_in_flight: int = 32,
     ) -> None:
         self._sessions = sessions
         self._adapters = adapters
         self._ready = ready
         self._poll = poll_interval
+        self._max_in_flight = max_in_flight
+        self._in_flight: set[int] = set()  # conversation ids with a send on the wire
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._last_sent: dict[int, float] = {}  # conversation id → time.monotonic()
+        self._limiters: dict[str, AsyncLimiter] = {}
         self.alive = False
 
     async def run(self) -> None:
         self.alive = True
         try:
             while True:
-                sent = await self.send_due()
-                if not sent:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._ready.wait(), self._poll)
-                    self._ready.clear()
+                wait = await self.start_due()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._ready.wait(), min(wait, self._poll))
+                self._ready.clear()
         finally:
             self.alive = False
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def send_due(self) -> int:
-        """Send what is due now; returns how many rows were delivered."""
+    async def drain(self) -> None:
+        """Wait for the sends on the wire (tests and shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def start_due(self) -> float:
+        """Start sending every row that is due; returns seconds until the next one is."""
         async with self._sessions() as session:
             rows = (
-                await session.scalars(
-                    select(OutboxRecord)
+                await session.execute(
+                    select(
+                        OutboxRecord.id, OutboxRecord.conversation_id, OutboxRecord.next_attempt_at
+                    )
                     .where(OutboxRecord.status == "pending")
                     .order_by(OutboxRecord.id)
-                    .limit(200)
+                    .limit(1000)
                 )
-            ).all()
-            heads: dict[int, OutboxRecord] = {}
-            for row in rows:  # only the oldest pending row of each conversation may go
-                heads.setdefault(row.conversation_id, row)
-            now = utcnow()
-            due = [r for r in heads.values() if _aware(r.next_attempt_at) <= now]
-            results = await asyncio.gather(*(self._deliver(session, r) for r in due))
-            await session.commit()
-        return sum(results)
+            ).tuples()
+            heads: dict[int, tuple[int, dt.datetime]] = {}
+            for row_id, conversation_id, next_attempt in rows:
+                heads.setdefault(conversation_id, (row_id, next_attempt))
+        now, clock = utcnow(), time.monotonic()
+        if len(self._last_sent) > 10_000:  # only recent sends matter for the per-chat gap
+            self._last_sent = {k: v for k, v in self._last_sent.items() if clock - v < 60}
+        wait = self._poll
+        for conversation_id, (row_id, next_attempt) in heads.items():
+            if conversation_id in self._in_flight:
+                continue
+            if len(self._in_flight) >= self._max_in_flight:
+                return 0.05
+            not_before = (_aware(next_attempt) - now).total_seconds()
+            if not_before > 0:
+                wait = min(wait, not_before)
+                continue
+            self._in_flight.add(conversation_id)
+            task = asyncio.create_task(self._deliver(row_id, conversation_id, clock))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return wait
 
-    async def _deliver(self, session: AsyncSession, row: OutboxRecord) -> int:
-        conversation = await session.get(Conversation, row.conversation_id)
-        adapter = self._adapters(conversation.channel) if conversation else None
-        if conversation is None or adapter is None:
-            row.status, row.last_error = "failed", "no adapter for this channel"
-            return 0
-        delivery = await adapter.send(conversation.user_ref, OutboundMessage.from_json(row.body))
-        row.attempts += 1
-        if delivery.ok:
-            row.status, row.sent_at, row.platform_id = "sent", utcnow(), delivery.platform_id
-            return 1
-        row.last_error = (delivery.error or "unknown error")[:300]
-        if delivery.permanent or row.attempts >= MAX_ATTEMPTS:
-            row.status = "failed"
-            logger.error("outbox %d failed for good after %d attempts", row.id, row.attempts)
-            return 0
-        wait = delivery.retry_after or BACKOFF_SECONDS[min(row.attempts, len(BACKOFF_SECONDS)) - 1]
-        row.next_attempt_at = utcnow() + dt.timedelta(seconds=wait)
-        logger.warning("outbox %d: retry in %.0f s", row.id, wait)
-        return 0
+    async def _deliver(self, row_id: int, conversation_id: int, clock: float) -> None:
+        try:
+            await self._deliver_row(row_id, clock)
+        except Exception:
+            logger.exception("outbox %d: delivery crashed; it will be retried", row_id)
+            await asyncio.sleep(1.0)
+        finally:
+            self._in_flight.discard(conversation_id)
+            self._ready.set()
+
+    async def _deliver_row(self, row_id: int, clock: float) -> None:
+        async with self._sessions() as session:
+            row = await session.get(OutboxRecord, row_id)
+            if row is None or row.status != "pending":
+                return
+            conversation = await session.get(Conversation, row.conversation_id)
+            adapter = self._adapters(conversation.channel) if conversation else None
+            if conversation is None or adapter is None:
+                row.status, row.last_error = "failed", "no adapter for this channel"
+                await session.commit()
+                return
+            message = OutboundMessage.from_json(row.body)
+            blocked = _blocked(row, conversation, adapter, message)
+            if blocked:
+                row.status, row.last_error = blocked
+                logger.warning("outbox %d %s: %s", row.id, row.status, row.last_error)
+                await session.commit()
+                return
+            gap = self._last_sent.get(conversation.id, -1e9) + adapter.chat_interval - clock
+            if gap > 0:
+                await asyncio.sleep(gap)
+            async with self._limiter(adapter):
+                delivery = await adapter.send(conversation.user_ref, message)
+            self._last_sent[conversation.id] = time.monotonic()
+            _record(row, conversation, delivery)
+            await session.commit()
+
+    def _limiter(self, adapter: ChannelAdapter) -> AsyncLimiter:
+        if adapter.name not in self._limiters:
+            self._limiters[adapter.name] = AsyncLimiter(adapter.max_per_second, 1.0)
+        return self._limiters[adapter.name]
+
+
+def _blocked(
+    row: OutboxRecord, conversation: Conversation, adapter: ChannelAdapter, message: OutboundMessage
+) -> tuple[str, str] | None:
+    """(status, reason) when this row must not go now."""
+    if row.kind == "proactive" and conversation.opted_out_at is not None:
+        return "skipped", "the user opted out of proactive messages"
+    if row.kind == "proactive" and conversation.unreachable_at is not None:
+        return "skipped", "the user cannot be reached (blocked the bot or left)"
+    if adapter.session_window and message.template is None:
+        last = conversation.last_inbound_at
+        if last is None or utcnow() - _aware(last) > SESSION_WINDOW:
+            return "held", "outside the WhatsApp 24-hour window; goes when the user writes"
+    return None
+
+
+def _record(row: OutboxRecord, conversation: Conversation, delivery: Delivery) -> None:
+    row.attempts += 1
+    if delivery.ok:
+        row.status, row.sent_at, row.platform_id = "sent", utcnow(), delivery.platform_id
+        row.last_error = None
+        return
+    row.last_error = (delivery.error or "unknown error")[:300]
+    if delivery.user_gone:
+        conversation.unreachable_at = utcnow()
+    if delivery.permanent or row.attempts >= MAX_ATTEMPTS:
+        row.status = "failed"
+        logger.error("outbox %d failed for good after %d attempts", row.id, row.attempts)
+        return
+    wait = delivery.retry_after or BACKOFF_SECONDS[min(row.attempts, len(BACKOFF_SECONDS)) - 1]
+    row.next_attempt_at = utcnow() + dt.timedelta(seconds=wait)
+    logger.warning("outbox %d: %s; retry in %.1f s", row.id, row.last_error, wait)
 
 
 def _aware(value: dt.datetime) -> dt.datetime:

@@ -11,13 +11,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from common.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER = "change-me"
+
+
+def _env(name: str) -> AliasChoices:
+    """Accept ``UYUM_<NAME>`` and the bare ``<NAME>``."""
+    return AliasChoices(f"UYUM_{name}", name, name.lower())
 
 
 class Settings(BaseSettings):
@@ -28,6 +33,7 @@ class Settings(BaseSettings):
         env_file=".env",
         env_file_encoding="utf-8",
         extra="ignore",
+        populate_by_name=True,
     )
 
     env: Literal["development", "production", "test"] = "development"
@@ -46,6 +52,10 @@ class Settings(BaseSettings):
     rasa_model_dir: Path = PROJECT_ROOT / "models"
     rasa_venv: Path = PROJECT_ROOT / ".venv-rasa"
 
+    # the conversation worker runs inside the gateway (embedded); false: `uyum serve worker`
+    gateway_worker: bool = True
+    poll_interval: float = Field(0.5, gt=0, le=10)  # seconds between looks for queued work
+
     # app database (SQLite file under data_dir when empty)
     database_url: str = ""
 
@@ -63,13 +73,36 @@ class Settings(BaseSettings):
     language_fallbacks: dict[str, list[str]] = {"ps": ["fa"], "kmr": ["tr"], "uk": ["ru"]}
     final_fallbacks: list[str] = ["en", "tr"]
 
-    # channels
-    public_base_url: str = "http://127.0.0.1:8000"
-    telegram_bot_token: SecretStr = SecretStr("")
-    telegram_secret_token: SecretStr = SecretStr("")
-    twilio_account_sid: str = ""
-    twilio_auth_token: SecretStr = SecretStr("")
-    twilio_whatsapp_from: str = ""
+    # channels (also read without the UYUM_ prefix, as the platforms' docs name them)
+    public_base_url: str = Field("http://127.0.0.1:8000", validation_alias=_env("PUBLIC_BASE_URL"))
+    telegram_bot_token: SecretStr = Field(
+        SecretStr(""), validation_alias=_env("TELEGRAM_BOT_TOKEN")
+    )
+    telegram_webhook_secret: SecretStr = Field(
+        SecretStr(""), validation_alias=_env("TELEGRAM_WEBHOOK_SECRET")
+    )
+    telegram_api_base_url: str = Field(
+        "https://api.telegram.org", validation_alias=_env("TELEGRAM_API_BASE_URL")
+    )
+    telegram_mode: Literal["webhook", "polling"] = Field(
+        "webhook", validation_alias=_env("TELEGRAM_MODE")
+    )
+    telegram_max_per_second: float = Field(30.0, gt=0)  # the Bot API's limit over all chats
+    telegram_chat_interval: float = Field(1.0, ge=0)  # seconds between messages to one chat
+    twilio_account_sid: str = Field("", validation_alias=_env("TWILIO_ACCOUNT_SID"))
+    twilio_auth_token: SecretStr = Field(SecretStr(""), validation_alias=_env("TWILIO_AUTH_TOKEN"))
+    twilio_whatsapp_from: str = Field("", validation_alias=_env("TWILIO_WHATSAPP_FROM"))
+    twilio_messaging_service_sid: str = Field(
+        "", validation_alias=_env("TWILIO_MESSAGING_SERVICE_SID")
+    )
+    twilio_api_base_url: str = Field(
+        "https://api.twilio.com", validation_alias=_env("TWILIO_API_BASE_URL")
+    )
+    twilio_max_per_second: float = Field(10.0, gt=0)  # messages per second your sender may send
+    # an approved template (ContentSid) sent instead of a free-form message outside the
+    # WhatsApp 24-hour window; empty: such messages are held until the user writes again
+    twilio_reopen_content_sid: str = Field("", validation_alias=_env("TWILIO_REOPEN_CONTENT_SID"))
+    max_webhook_bytes: int = Field(262_144, ge=1024)  # larger request bodies get 413
 
     # admin API
     admin_token: SecretStr = SecretStr("")
@@ -79,7 +112,10 @@ class Settings(BaseSettings):
         if self.env != "production":
             return self
         problems = []
-        for name in ("admin_token", "telegram_secret_token", "rasa_token"):
+        names = ["admin_token", "rasa_token"]
+        if self.telegram_enabled and self.telegram_mode == "webhook":
+            names.append("telegram_webhook_secret")
+        for name in names:
             value = getattr(self, name).get_secret_value()
             if not value or PLACEHOLDER in value or len(value) < 16:
                 problems.append(f"UYUM_{name.upper()}")
@@ -94,6 +130,14 @@ class Settings(BaseSettings):
                 + ", ".join(problems)
             )
         return self
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_bot_token.get_secret_value())
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token.get_secret_value())
 
     @property
     def index_dir(self) -> Path:

@@ -15,9 +15,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import texts
-from bot.models import Conversation, InboundRecord, OutboxRecord, utcnow
+from bot.models import ButtonPayload, Conversation, InboundRecord, OutboxRecord, utcnow
 from bot.rasa_client import RasaClient
-from channels.base import ChannelAdapter, resolve_choice
+from channels.base import CALLBACK_KEY, ChannelAdapter, callback_key, resolve_choice
+from channels.keywords import opt_command
 from channels.messages import Button, OutboundMessage
 from common.errors import UpstreamError
 from knowledge_base.language import detect_language
@@ -111,52 +112,117 @@ class ConversationWorker:
             conversation = await session.get(Conversation, conversation_id)
             assert conversation is not None
             adapter = self._adapters(conversation.channel)
-            text = record.text
-            if adapter and adapter.numbered_choices and conversation.choices:
-                offered = [Button(c["title"], c["payload"]) for c in conversation.choices]
-                text = resolve_choice(text, offered) or text
-            conversation.language = detect_language(
-                text, current=conversation.language, hint=record.language_hint
-            ).lang
-            metadata = {"channel": conversation.channel, "language_hint": record.language_hint}
-            try:
-                replies = await self._rasa.send(conversation.rasa_sender, text, metadata)
-            except UpstreamError as exc:
-                record.attempts += 1
-                if record.attempts < MAX_ATTEMPTS:
-                    logger.warning("inbound %d: %s; retrying", record.id, exc)
-                    await session.commit()
-                    await asyncio.sleep(self._retry_delay * record.attempts)
-                    return True
-                logger.error("inbound %d: %s; giving up with an apology", record.id, exc)
-                replies = [OutboundMessage(texts.text("technical_problem", conversation.language))]
-                record.status = "failed"
-            else:
-                record.status = "done"
-                if not replies:  # a failed or timed-out action leaves Rasa silent: never the user
-                    logger.warning("inbound %d: Rasa sent no reply; apologising", record.id)
-                    replies = [
-                        OutboundMessage(texts.text("technical_problem", conversation.language))
-                    ]
+            text = await _resolve_buttons(session, conversation, adapter, record.text)
+            if text:
+                conversation.language = detect_language(
+                    text, current=conversation.language, hint=record.language_hint
+                ).lang
+            replies = _local_replies(
+                conversation, text, has_media=bool(record.media or record.location)
+            )
+            if replies is None:
+                replies = await self._ask_rasa(session, record, conversation, text)
+                if replies is None:
+                    return True  # Rasa is unreachable: the message waits for the next attempt
             record.processed_at = utcnow()
-            for reply in replies:
-                session.add(
-                    OutboxRecord(
-                        conversation_id=conversation.id,
-                        inbound_id=record.id,
-                        body=reply.as_json(),
-                        status="pending",
-                        attempts=0,
-                    )
-                )
-            with_buttons = [r for r in replies if r.buttons]
-            if with_buttons:
-                conversation.choices = [
-                    {"title": b.title, "payload": b.payload} for b in with_buttons[-1].buttons
-                ]
+            await _write_outbox(session, conversation, record.id, replies, adapter)
             await session.commit()
         self.outbox_ready.set()
         return True
+
+    async def _ask_rasa(
+        self,
+        session: AsyncSession,
+        record: InboundRecord,
+        conversation: Conversation,
+        text: str,
+    ) -> list[OutboundMessage] | None:
+        """Rasa's replies; an apology when Rasa fails for good; None to try again later."""
+        metadata = {"channel": conversation.channel, "language_hint": record.language_hint}
+        try:
+            replies = await self._rasa.send(conversation.rasa_sender, text, metadata)
+        except UpstreamError as exc:
+            record.attempts += 1
+            if record.attempts < MAX_ATTEMPTS:
+                logger.warning("inbound %d: %s; retrying", record.id, exc)
+                await session.commit()
+                await asyncio.sleep(self._retry_delay * record.attempts)
+                return None
+            logger.error("inbound %d: %s; giving up with an apology", record.id, exc)
+            record.status = "failed"
+            return [OutboundMessage(texts.text("technical_problem", conversation.language))]
+        record.status = "done"
+        if not replies:  # a failed or timed-out action leaves Rasa silent: never the user
+            logger.warning("inbound %d: Rasa sent no reply; apologising", record.id)
+            replies = [OutboundMessage(texts.text("technical_problem", conversation.language))]
+        return replies
+
+
+async def _resolve_buttons(
+    session: AsyncSession,
+    conversation: Conversation,
+    adapter: ChannelAdapter | None,
+    text: str,
+) -> str:
+    """A pressed button's payload: from a digit on WhatsApp, from a short key on Telegram."""
+    if CALLBACK_KEY.match(text):
+        payload = await session.get(ButtonPayload, text)
+        return payload.payload if payload else text
+    if adapter and adapter.numbered_choices and conversation.choices:
+        offered = [Button(c["title"], c["payload"]) for c in conversation.choices]
+        return resolve_choice(text, offered) or text
+    return text
+
+
+def _local_replies(
+    conversation: Conversation, text: str, *, has_media: bool
+) -> list[OutboundMessage] | None:
+    """Replies the gateway gives itself (opt-out keywords, media); None: ask Rasa."""
+    language = conversation.language
+    command = opt_command(text) if text else None
+    if command == "opt_out":
+        conversation.opted_out_at = utcnow()
+        return [OutboundMessage(texts.text("opted_out", language))]
+    if command == "opt_in":
+        conversation.opted_out_at = None
+        return [OutboundMessage(texts.text("opted_in", language))]
+    if not text and has_media:
+        person = Button(texts.text("talk_to_person", language), "/request_human")
+        return [OutboundMessage(texts.text("text_only", language), (person,))]
+    if not text:
+        return [OutboundMessage(texts.text("text_only", language))]
+    return None
+
+
+async def _write_outbox(
+    session: AsyncSession,
+    conversation: Conversation,
+    inbound_id: int | None,
+    replies: list[OutboundMessage],
+    adapter: ChannelAdapter | None,
+) -> None:
+    """The replies as the platform's messages, one outbox row each, in this transaction."""
+    for reply in replies:
+        for button in reply.buttons:
+            key = callback_key(button.payload)
+            if key != button.payload:
+                await session.merge(ButtonPayload(key=key, payload=button.payload))
+        for piece in adapter.render(reply) if adapter else [reply]:
+            session.add(
+                OutboxRecord(
+                    conversation_id=conversation.id,
+                    inbound_id=inbound_id,
+                    body=piece.as_json(),
+                    kind="reply",
+                    status="pending",
+                    attempts=0,
+                )
+            )
+    with_buttons = [r for r in replies if r.buttons]
+    if with_buttons:
+        conversation.choices = [
+            {"title": b.title, "payload": b.payload} for b in with_buttons[-1].buttons
+        ]
 
 
 async def pending_counts(session: AsyncSession) -> dict[str, int]:
@@ -164,10 +230,23 @@ async def pending_counts(session: AsyncSession) -> dict[str, int]:
     inbound = await session.scalar(
         select(func.count()).select_from(InboundRecord).where(InboundRecord.status == "pending")
     )
-    outbox = await session.scalar(
-        select(func.count()).select_from(OutboxRecord).where(OutboxRecord.status == "pending")
+    outbox = dict(
+        (
+            await session.execute(
+                select(OutboxRecord.status, func.count())
+                .where(OutboxRecord.status.in_(("pending", "held")))
+                .group_by(OutboxRecord.status)
+            )
+        )
+        .tuples()
+        .all()
     )
-    return {"inbound_waiting": int(inbound or 0), "outbox_waiting": int(outbox or 0)}
+    return {
+        "inbound_waiting": int(inbound or 0),
+        "outbox_waiting": int(outbox.get("pending", 0)),
+        # outside the WhatsApp 24-hour window; they go when the user writes again
+        "outbox_held": int(outbox.get("held", 0)),
+    }
 
 
 async def reset_stale(session: AsyncSession) -> None:

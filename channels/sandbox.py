@@ -62,9 +62,14 @@ class SandboxChannel:
         self.flavour = flavour
         self.name = f"sandbox-{flavour}"
         self.numbered_choices = flavour == "whatsapp"
+        self.max_per_second = 1000.0
+        self.chat_interval = 0.0
+        self.session_window = False  # a person testing in the sandbox is always "in session"
         self._mailbox = mailbox
 
+    def render(self, message: OutboundMessage) -> list[OutboundMessage]:
+        return [number_choices(message) if self.numbered_choices else message]
+
     async def send(self, user_id: str, message: OutboundMessage) -> Delivery:
-        rendered = number_choices(message) if self.numbered_choices else message
-        delivered = await self._mailbox.put(f"{self.name}:{user_id}", rendered)
+        delivered = await self._mailbox.put(f"{self.name}:{user_id}", message)
         return Delivery(ok=True, platform_id=str(delivered))

@@ -76,3 +76,23 @@ class BadRequestError(UyumError):
     """Input from outside (a webhook, an API call, a CLI argument) is invalid."""
 
     exit_code = 2
+
+    status_code = 400
+
+
+class ForbiddenError(BadRequestError):
+    """A request could not prove where it came from (bad signature or secret)."""
+
+    status_code = 403
+
+
+class NotFoundError(BadRequestError):
+    """What the request asks for does not exist here (e.g. a channel not configured)."""
+
+    status_code = 404
+
+
+class PayloadTooLargeError(BadRequestError):
+    """A request body is over the configured limit."""
+
+    status_code = 413

@@ -16,11 +16,11 @@ from bot.rasa_client import RasaClient
 from bot.sender import OutboxSender
 from bot.settings import Settings, get_settings
 from bot.worker import ConversationWorker, reset_stale
-from channels.base import ChannelAdapter
-from channels.sandbox import FLAVOURS, Mailbox, SandboxChannel
 from common.errors import BadRequestError, UyumError
-from webhooks.routes import health, sandbox
+from webhooks.adapters import build_adapters
+from webhooks.routes import health, sandbox, telegram, whatsapp
 from webhooks.state import GatewayState
+from webhooks.telegram_polling import poll_updates
 
 logger = logging.getLogger(__name__)
 
@@ -35,16 +35,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sessions = db.make_sessionmaker(engine)
         async with sessions() as session:
             await reset_stale(session)
-        mailbox = Mailbox()
-        adapters: dict[str, ChannelAdapter] = {}
-        for flavour in FLAVOURS:
-            adapter = SandboxChannel(flavour, mailbox)
-            adapters[adapter.name] = adapter
+        adapters = build_adapters(settings)
         rasa = RasaClient(settings.rasa_url, settings.ensure_rasa_token())
-        worker = ConversationWorker(sessions, rasa, adapters.get)
-        sender = OutboxSender(sessions, adapters.get, worker.outbox_ready)
-        state = GatewayState(settings, engine, sessions, rasa, adapters, mailbox, worker, sender)
-        state.tasks = [asyncio.create_task(worker.run()), asyncio.create_task(sender.run())]
+        worker = ConversationWorker(
+            sessions, rasa, adapters.get, poll_interval=settings.poll_interval
+        )
+        sender = OutboxSender(
+            sessions, adapters.get, worker.outbox_ready, poll_interval=settings.poll_interval
+        )
+        state = GatewayState(settings, engine, sessions, rasa, adapters, worker, sender)
+        state.tasks = [asyncio.create_task(sender.run())]
+        if settings.gateway_worker:
+            state.tasks.append(asyncio.create_task(worker.run()))
+        if adapters.telegram and settings.telegram_mode == "polling":
+            state.tasks.append(
+                asyncio.create_task(poll_updates(adapters.telegram, sessions, worker))
+            )
+        elif adapters.telegram and not settings.telegram_webhook_secret.get_secret_value():
+            logger.warning("TELEGRAM_WEBHOOK_SECRET is empty: every Telegram webhook gets 403")
         app.state.gateway = state
         logger.info("gateway ready")
         try:
@@ -54,15 +62,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 task.cancel()
             await asyncio.gather(*state.tasks, return_exceptions=True)
             await rasa.aclose()
+            await adapters.aclose()
             await engine.dispose()
 
     app = FastAPI(title="Uyum gateway", version="0.1.0", lifespan=lifespan)
     app.include_router(health.router)
     app.include_router(sandbox.router)
+    app.include_router(telegram.router)
+    app.include_router(whatsapp.router)
 
     @app.exception_handler(UyumError)
     async def _uyum_error(_: Request, exc: UyumError) -> JSONResponse:
-        status = 400 if isinstance(exc, BadRequestError) else 503
+        status = exc.status_code if isinstance(exc, BadRequestError) else 503
         return JSONResponse({"error": exc.message, "hint": exc.hint}, status_code=status)
 
     @app.exception_handler(RequestValidationError)

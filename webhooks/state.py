@@ -11,8 +11,10 @@ from bot.rasa_client import RasaClient
 from bot.sender import OutboxSender
 from bot.settings import Settings
 from bot.worker import ConversationWorker
-from channels.base import ChannelAdapter
 from channels.sandbox import Mailbox
+from channels.telegram import TelegramChannel
+from channels.whatsapp import WhatsAppChannel
+from webhooks.adapters import Adapters
 
 
 @dataclass
@@ -21,11 +23,19 @@ class GatewayState:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     rasa: RasaClient
-    adapters: dict[str, ChannelAdapter]
-    mailbox: Mailbox
+    adapters: Adapters
     worker: ConversationWorker
     sender: OutboxSender
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
-    def adapter(self, channel: str) -> ChannelAdapter | None:
-        return self.adapters.get(channel)
+    @property
+    def mailbox(self) -> Mailbox:
+        return self.adapters.mailbox
+
+    @property
+    def telegram(self) -> TelegramChannel | None:
+        return self.adapters.telegram
+
+    @property
+    def whatsapp(self) -> WhatsAppChannel | None:
+        return self.adapters.whatsapp

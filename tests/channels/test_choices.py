@@ -35,8 +35,9 @@ async def test_sandbox_adapters_render_by_platform_rules() -> None:
     mailbox = Mailbox()
     telegram, whatsapp = SandboxChannel("telegram", mailbox), SandboxChannel("whatsapp", mailbox)
     message = OutboundMessage("Pick one", BUTTONS)
-    assert (await telegram.send("u1", message)).ok
-    assert (await whatsapp.send("u1", message)).ok
+    for adapter in (telegram, whatsapp):
+        for piece in adapter.render(message):
+            assert (await adapter.send("u1", piece)).ok
     [tg] = mailbox.after("sandbox-telegram:u1", 0)
     [wa] = mailbox.after("sandbox-whatsapp:u1", 0)
     assert tg.message.buttons == BUTTONS

@@ -38,7 +38,11 @@ async def health(state: StateDep) -> JSONResponse:
         components["actions"] = {"ok": response.status_code == 200}
     except httpx.HTTPError as exc:
         components["actions"] = {"ok": False, "error": exc.__class__.__name__}
-    components["worker"] = {"ok": state.worker.alive}
+    components["worker"] = (
+        {"ok": state.worker.alive}
+        if state.settings.gateway_worker
+        else {"ok": True, "separate_process": True}
+    )
     components["sender"] = {"ok": state.sender.alive}
     ok = all(c["ok"] for c in components.values())
     return JSONResponse({"ok": ok, "components": components}, status_code=200 if ok else 503)

@@ -1,0 +1,79 @@
+"""``POST /webhooks/whatsapp`` and its status callback, proven by Twilio's signature."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Header, Request, Response
+from sqlalchemy import select
+
+from bot.inbound import store_inbound
+from bot.models import Conversation, OutboxRecord, utcnow
+from channels.whatsapp import USER_GONE_CODES, WhatsAppChannel, parse_form
+from common.errors import BadRequestError, ForbiddenError, NotFoundError
+from webhooks.deps import BodyDep, SessionDep, StateDep
+
+router = APIRouter(tags=["channels"])
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+#: Twilio's message states in the order they happen; a late callback never goes backwards
+STATUS_RANK = {
+    "accepted": 0, "queued": 1, "sending": 2, "sent": 3, "delivered": 4, "read": 5,
+    "undelivered": 6, "failed": 6,
+}  # fmt: skip
+Signature = Annotated[str, Header(alias="X-Twilio-Signature")]
+
+
+def _verified_form(
+    state: StateDep, request: Request, body: bytes, signature: str
+) -> tuple[WhatsAppChannel, dict[str, str]]:
+    if state.whatsapp is None:
+        raise NotFoundError("the WhatsApp channel is not configured here")
+    try:
+        form = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+    except UnicodeDecodeError:
+        form = {}
+    url = state.settings.public_base_url.rstrip("/") + request.url.path
+    if request.url.query:
+        url += "?" + request.url.query
+    if not state.whatsapp.verify(url, form, signature):
+        raise ForbiddenError("the Twilio signature is missing or wrong")
+    return state.whatsapp, form
+
+
+@router.post("/webhooks/whatsapp")
+async def whatsapp_message(
+    request: Request, state: StateDep, session: SessionDep, body: BodyDep, signature: Signature = ""
+) -> Response:
+    _, form = _verified_form(state, request, body, signature)
+    try:
+        message = parse_form(form)
+    except ValueError as exc:
+        raise BadRequestError(str(exc)) from None
+    if message is not None and await store_inbound(session, message) is not None:
+        state.worker.notify()
+    return Response(EMPTY_TWIML, media_type="application/xml")
+
+
+@router.post("/webhooks/whatsapp/status", status_code=204)
+async def whatsapp_status(
+    request: Request, state: StateDep, session: SessionDep, body: BodyDep, signature: Signature = ""
+) -> Response:
+    """Twilio's delivery reports (sent, delivered, read, failed…) for our messages."""
+    _, form = _verified_form(state, request, body, signature)
+    sid, status = form.get("MessageSid", ""), form.get("MessageStatus", "").lower()
+    if not sid or status not in STATUS_RANK:
+        raise BadRequestError("MessageSid and a known MessageStatus are required")
+    row = await session.scalar(select(OutboxRecord).where(OutboxRecord.platform_id == sid))
+    if row is not None:
+        current = STATUS_RANK.get(row.delivery_status or "", -1)
+        if STATUS_RANK[status] >= current:
+            row.delivery_status, row.delivery_updated_at = status, utcnow()
+        code = form.get("ErrorCode", "")
+        if status in ("failed", "undelivered") and code.isdigit() and int(code) in USER_GONE_CODES:
+            conversation = await session.get(Conversation, row.conversation_id)
+            if conversation is not None:
+                conversation.unreachable_at = dt.datetime.now(dt.UTC)
+        await session.commit()
+    return Response(status_code=204)

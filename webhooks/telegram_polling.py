@@ -1,0 +1,51 @@
+"""``TELEGRAM_MODE=polling``: fetch updates with getUpdates instead of receiving webhooks.
+
+For a developer with a real bot token and no public URL. Updates take the same path as
+webhook ones (stored once by ``update_id``, then the worker).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram.error import TelegramError
+
+from bot.inbound import store_inbound
+from bot.worker import ConversationWorker
+from channels.telegram import ALLOWED_UPDATES, TelegramChannel, parse_update
+
+logger = logging.getLogger(__name__)
+
+
+async def poll_updates(
+    channel: TelegramChannel,
+    sessions: async_sessionmaker[AsyncSession],
+    worker: ConversationWorker,
+    *,
+    long_poll: int = 25,
+) -> None:
+    offset: int | None = None
+    await channel.bot.delete_webhook()  # getUpdates is refused while a webhook is set
+    logger.info("Telegram: polling for updates")
+    while True:
+        try:
+            updates = await channel.bot.get_updates(
+                offset=offset, timeout=long_poll, allowed_updates=ALLOWED_UPDATES
+            )
+        except TelegramError as exc:
+            logger.warning("Telegram getUpdates failed (%s); retrying in 5 s", exc)
+            await asyncio.sleep(5)
+            continue
+        for update in updates:
+            offset = update.update_id + 1
+            try:
+                message = parse_update(update.to_dict())
+            except ValueError as exc:
+                logger.warning("Telegram update %d ignored: %s", update.update_id, exc)
+                continue
+            if message is not None:
+                async with sessions() as session:
+                    if await store_inbound(session, message) is not None:
+                        worker.notify()
