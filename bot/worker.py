@@ -113,14 +113,16 @@ class ConversationWorker:
             assert conversation is not None
             adapter = self._adapters(conversation.channel)
             text = await _resolve_buttons(session, conversation, adapter, record.text)
-            if text:
+            if not (conversation.language and opt_command(text)):  # a keyword says no language
                 conversation.language = detect_language(
                     text, current=conversation.language, hint=record.language_hint
                 ).lang
             replies = _local_replies(
                 conversation, text, has_media=bool(record.media or record.location)
             )
-            if replies is None:
+            if replies is not None:
+                record.status = "done"
+            else:
                 replies = await self._ask_rasa(session, record, conversation, text)
                 if replies is None:
                     return True  # Rasa is unreachable: the message waits for the next attempt

@@ -16,7 +16,7 @@ from bot.inbound import store_inbound
 from bot.models import InboundRecord, OutboxRecord
 from bot.rasa_client import RasaClient
 from bot.worker import ConversationWorker, pending_counts
-from channels.messages import InboundMessage
+from channels.messages import InboundMessage, Media
 from channels.sandbox import Mailbox, SandboxChannel
 
 
@@ -40,8 +40,10 @@ class _SilentRasa(BaseHTTPRequestHandler):
         return None
 
 
-async def _process(tmp_path: Path, rasa_url: str) -> tuple[list[InboundRecord], list[OutboxRecord]]:
-    """Store two Arabic messages (and a retry of the first), run the worker until done."""
+async def _process(
+    tmp_path: Path, rasa_url: str, messages: list[InboundMessage] | None = None
+) -> tuple[list[InboundRecord], list[OutboxRecord]]:
+    """Store ``messages`` (default: two Arabic ones and a retry), run the worker until done."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"
     await db.upgrade_async(url)
     engine = db.make_engine(url)
@@ -52,11 +54,14 @@ async def _process(tmp_path: Path, rasa_url: str) -> tuple[list[InboundRecord], 
         sessions, rasa, {adapter.name: adapter}.get, poll_interval=0.05, retry_delay=0.01
     )
     async with sessions() as session:
-        first = InboundMessage("sandbox-whatsapp", "u1", "m1", "مرحبا، كيف أجدد الإقامة؟")
-        assert await store_inbound(session, first) is not None
-        assert await store_inbound(session, first) is None  # a platform retry is dropped
-        await store_inbound(session, InboundMessage("sandbox-whatsapp", "u1", "m2", "شكرا"))
-        assert (await pending_counts(session))["inbound_waiting"] == 2
+        if messages is None:
+            first = InboundMessage("sandbox-whatsapp", "u1", "m1", "مرحبا، كيف أجدد الإقامة؟")
+            assert await store_inbound(session, first) is not None
+            assert await store_inbound(session, first) is None  # a platform retry is dropped
+            await store_inbound(session, InboundMessage("sandbox-whatsapp", "u1", "m2", "شكرا"))
+            assert (await pending_counts(session))["inbound_waiting"] == 2
+        for message in messages or []:
+            await store_inbound(session, message)
     task = asyncio.create_task(worker.run())
     try:
         for _ in range(200):
@@ -100,3 +105,19 @@ async def test_a_silent_rasa_still_gets_the_user_one_reply(tmp_path: Path) -> No
     assert [(r.status, r.attempts) for r in inbound] == [("done", 0), ("done", 0)]
     apology = texts.text("technical_problem", "ar")
     assert [o.body["text"] for o in outbox] == [apology, apology]
+
+
+async def test_opt_out_keywords_and_media_are_answered_without_rasa(tmp_path: Path) -> None:
+    voice = Media("voice", "https://api.twilio.com/media/ME1", "audio/ogg")
+    messages = [
+        InboundMessage("sandbox-whatsapp", "u1", "m1", "", language_hint="fa", media=(voice,)),
+        InboundMessage("sandbox-whatsapp", "u1", "m2", "لغو"),
+        InboundMessage("sandbox-whatsapp", "u1", "m3", "شروع"),
+    ]
+    inbound, outbox = await _process(tmp_path, f"http://127.0.0.1:{closed_port()}", messages)
+    assert [(r.status, r.attempts) for r in inbound] == [("done", 0)] * 3  # Rasa was never asked
+    assert [o.body["text"] for o in outbox] == [
+        texts.text("text_only", "fa") + "\n\n1. " + texts.text("talk_to_person", "fa"),
+        texts.text("opted_out", "fa"),
+        texts.text("opted_in", "fa"),
+    ]
