@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import datetime as dt
 import time
 from collections.abc import AsyncIterator
@@ -93,7 +94,7 @@ async def test_order_per_chat_and_the_gap_between_messages(
     for user in ("a", "b"):
         mine = [(text, at) for who, text, at in channel.accepted if who == user]
         assert [text for text, _ in mine] == [f"{user}1", f"{user}2", f"{user}3"]
-        gaps = [later - earlier for (_, earlier), (_, later) in zip(mine, mine[1:], strict=False)]
+        gaps = [later - earlier for (_, earlier), (_, later) in itertools.pairwise(mine)]
         assert all(gap >= 0.29 for gap in gaps), gaps
     first_a = next(at for who, _, at in channel.accepted if who == "a")
     first_b = next(at for who, _, at in channel.accepted if who == "b")
