@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import datetime as dt
+import itertools
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
