@@ -21,6 +21,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 UYUM = ROOT / ".venv" / "bin" / "uyum"
 STARTUP_SECONDS = 300
+OWN_PREFIXES = ("UYUM_", "TELEGRAM_", "TWILIO_", "PUBLIC_BASE_URL")  # a developer's own settings
 
 
 def free_port() -> int:
@@ -99,13 +100,14 @@ class SandboxUser:
 
 def start_stack(tmp: Path, extra_env: dict[str, str] | None = None) -> Stack:
     ports = {name: free_port() for name in ("GATEWAY", "RASA", "ACTIONS")}
-    env = {k: v for k, v in os.environ.items() if not k.startswith("UYUM_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(OWN_PREFIXES)}
     env.update({f"UYUM_{name}_PORT": str(port) for name, port in ports.items()})
     env.update(
         UYUM_DATA_DIR=str(tmp / "var"),
         UYUM_KB_INDEX_DIR=str(ROOT / "var" / "index"),  # built by `make test` (reused, not rebuilt)
         UYUM_STARTUP_TIMEOUT=str(STARTUP_SECONDS),
         UYUM_LOG_LEVEL="INFO",
+        UYUM_PUBLIC_BASE_URL=f"http://127.0.0.1:{ports['GATEWAY']}",  # Twilio signs over it
     )
     env.update(extra_env or {})
     log = tmp / "stack.log"

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import click
 import httpx
 import typer
 
 from bot.settings import Settings, get_settings
-from common.errors import UyumError
+from common.errors import ConfigError, ServiceError, UyumError
+
+if TYPE_CHECKING:
+    from channels.telegram import TelegramChannel
 
 app = typer.Typer(
     help="Uyum: multilingual information chatbot (Rasa + knowledge base + channels).",
@@ -31,6 +36,8 @@ serve_app = typer.Typer(
 app.add_typer(kb_app, name="kb")
 app.add_typer(db_app, name="db")
 app.add_typer(serve_app, name="serve")
+telegram_app = typer.Typer(help="Telegram: register or remove the webhook.", no_args_is_help=True)
+app.add_typer(telegram_app, name="telegram")
 
 
 def _settings() -> Settings:
@@ -112,6 +119,9 @@ def run(
             env,
         ),
     ]
+    if not settings.gateway_worker:  # the conversation worker in its own, restartable process
+        worker = [python, "-m", "bot.cli", "serve", "worker"]
+        children.append(Child("worker", worker, None, None, env, restart=True))
     banner = (
         "\nUyum is running:\n"
         f"  sandbox chat   {settings.gateway_url}/\n"
@@ -182,6 +192,63 @@ def serve_gateway() -> None:
         log_level=settings.log_level.lower(),
         access_log=False,
     )
+
+
+@serve_app.command("worker")
+def serve_worker() -> None:
+    """The conversation worker alone (inbound → Rasa → outbox), for UYUM_GATEWAY_WORKER=false."""
+    from bot.worker import run_worker
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_worker(_settings()))
+
+
+# ---------------------------------------------------------------- telegram
+
+
+@telegram_app.command("set-webhook")
+def telegram_set_webhook() -> None:
+    """Register PUBLIC_BASE_URL/webhooks/telegram with Telegram, with the webhook secret."""
+    from bot.adapters import telegram_channel
+
+    settings = _settings()
+    secret = settings.telegram_webhook_secret.get_secret_value()
+    if not secret:
+        raise ConfigError(
+            "TELEGRAM_WEBHOOK_SECRET is empty",
+            hint="set it to a long random string; Telegram sends it with every update",
+        )
+    if not settings.public_base_url.startswith("https://"):
+        raise ConfigError(
+            f"PUBLIC_BASE_URL must be https for Telegram webhooks, not {settings.public_base_url}",
+            hint="or run with TELEGRAM_MODE=polling on a machine without a public address",
+        )
+    url = settings.public_base_url.rstrip("/") + "/webhooks/telegram"
+    asyncio.run(_telegram_call(telegram_channel(settings), lambda c: c.set_webhook(url, secret)))
+    print(f"Telegram will post updates to {url}")
+
+
+@telegram_app.command("delete-webhook")
+def telegram_delete_webhook() -> None:
+    """Stop Telegram's webhook (needed before polling from another machine)."""
+    from bot.adapters import telegram_channel
+
+    channel = telegram_channel(_settings())
+    asyncio.run(_telegram_call(channel, lambda c: c.bot.delete_webhook()))
+    print("Telegram webhook removed")
+
+
+async def _telegram_call(
+    channel: TelegramChannel, call: Callable[[TelegramChannel], Awaitable[object]]
+) -> None:
+    from telegram.error import TelegramError
+
+    try:
+        await call(channel)
+    except TelegramError as exc:
+        raise ServiceError(f"Telegram refused: {exc}", hint="check TELEGRAM_BOT_TOKEN") from None
+    finally:
+        await channel.aclose()
 
 
 # ---------------------------------------------------------------- db

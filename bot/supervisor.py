@@ -17,17 +17,20 @@ import httpx
 from bot.settings import Settings
 from common.errors import PortInUseError, ServiceError
 
-COLOURS = {"rasa": "35", "actions": "36", "gateway": "32"}
+COLOURS = {"rasa": "35", "actions": "36", "gateway": "32", "worker": "33"}
 STOP_GRACE_SECONDS = 10.0
+MAX_RESTARTS = 10
 
 
 @dataclass
 class Child:
     name: str
     command: list[str]
-    health_url: str
-    port: int
+    health_url: str | None  # None: ready once it has run for a second
+    port: int | None
     env: dict[str, str]
+    restart: bool = False  # a crashed child is started again (workers); else all stop
+    restarts: int = 0
     process: asyncio.subprocess.Process | None = None
     pump: asyncio.Task[None] | None = field(default=None, repr=False)
 
@@ -70,6 +73,11 @@ async def _start(child: Child) -> None:
 
 
 async def _wait_healthy(child: Child, deadline: float) -> None:
+    if child.health_url is None:
+        await asyncio.sleep(1.0)
+        if child.process is not None and child.process.returncode is not None:
+            raise ServiceError(f"{child.name} exited with code {child.process.returncode}")
+        return
     async with httpx.AsyncClient(timeout=3.0) as client:
         while time.monotonic() < deadline:
             assert child.process is not None
@@ -123,7 +131,8 @@ async def _stop(children: list[Child]) -> None:
 async def supervise(settings: Settings, children: list[Child], *, banner: str = "") -> int:
     """Start every child, wait for health, then watch; returns the exit code."""
     for child in children:
-        check_port_free(settings.host, child.port, child.name)
+        if child.port is not None:
+            check_port_free(settings.host, child.port, child.name)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -145,22 +154,39 @@ async def supervise(settings: Settings, children: list[Child], *, banner: str = 
         waiting.result()  # raises the first ServiceError
         if banner:
             print(banner, flush=True)
-        stopper = asyncio.create_task(stop.wait())
-        watched: set[asyncio.Task[Any]] = {stopper}
-        watched.update(asyncio.create_task(c.process.wait()) for c in children if c.process)
-        done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
-        if stopper in done:
-            return 0
-        dead = next(c for c in children if c.process and c.process.returncode is not None)
-        assert dead.process is not None
-        print(
-            f"error: {dead.name} stopped unexpectedly (exit {dead.process.returncode}); "
-            "stopping the others",
-            file=sys.stderr,
-            flush=True,
-        )
-        return 1
+        return await _watch(children, stop)
     finally:
         await _stop(children)
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+
+
+async def _watch(children: list[Child], stop: asyncio.Event) -> int:
+    """Until Ctrl-C (0) or a child that may not restart dies (1); restarts the others."""
+    while True:
+        stopper = asyncio.create_task(stop.wait())
+        waits = {asyncio.create_task(c.process.wait()) for c in children if c.process}
+        done, pending = await asyncio.wait({stopper, *waits}, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        if stopper in done:
+            return 0
+        dead = next(c for c in children if c.process and c.process.returncode is not None)
+        assert dead.process is not None
+        code = dead.process.returncode
+        if dead.restart and dead.restarts < MAX_RESTARTS:
+            dead.restarts += 1
+            print(
+                f"warning: {dead.name} stopped (exit {code}); starting it again "
+                f"({dead.restarts}/{MAX_RESTARTS})",
+                file=sys.stderr,
+                flush=True,
+            )
+            await _start(dead)
+            continue
+        print(
+            f"error: {dead.name} stopped unexpectedly (exit {code}); stopping the others",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 1

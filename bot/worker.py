@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import texts
 from bot.models import ButtonPayload, Conversation, InboundRecord, OutboxRecord, utcnow
 from bot.rasa_client import RasaClient
+from bot.settings import Settings
 from channels.base import CALLBACK_KEY, ChannelAdapter, callback_key, resolve_choice
 from channels.keywords import opt_command
 from channels.messages import Button, OutboundMessage
@@ -257,3 +258,28 @@ async def reset_stale(session: AsyncSession) -> None:
         update(OutboxRecord).where(OutboxRecord.status == "sending").values(status="pending")
     )
     await session.commit()
+
+
+async def run_worker(settings: Settings) -> None:
+    """``uyum serve worker``: the conversation worker in a process of its own.
+
+    A kill at any moment loses nothing: a message's replies and its ``done`` mark are one
+    transaction, so an interrupted message is simply processed again by the next worker.
+    """
+    from bot import db
+    from bot.adapters import build_adapters
+
+    await db.upgrade_async(settings.app_database_url)
+    engine = db.make_engine(settings.app_database_url)
+    adapters = build_adapters(settings)
+    rasa = RasaClient(settings.rasa_url, settings.ensure_rasa_token())
+    worker = ConversationWorker(
+        db.make_sessionmaker(engine), rasa, adapters.get, poll_interval=settings.poll_interval
+    )
+    logger.info("conversation worker ready")
+    try:
+        await worker.run()
+    finally:
+        await rasa.aclose()
+        await adapters.aclose()
+        await engine.dispose()

@@ -51,18 +51,22 @@ class TelegramChannel:
         chat_interval: float = 1.0,
         timeout: float = 10.0,
     ) -> None:
-        request = HTTPXRequest(connection_pool_size=64, read_timeout=timeout, write_timeout=timeout)
+        self._requests = (
+            HTTPXRequest(connection_pool_size=64, read_timeout=timeout, write_timeout=timeout),
+            HTTPXRequest(read_timeout=40.0),  # getUpdates long polls
+        )
         self.bot = Bot(
             token,
             base_url=f"{api_base_url.rstrip('/')}/bot",
-            request=request,
-            get_updates_request=HTTPXRequest(read_timeout=40.0),
+            request=self._requests[0],
+            get_updates_request=self._requests[1],
         )
         self.max_per_second = max_per_second
         self.chat_interval = chat_interval
 
     async def aclose(self) -> None:
-        await self.bot.shutdown()
+        for request in self._requests:  # the bot is never initialize()d: no getMe at start
+            await request.shutdown()
 
     async def set_webhook(self, url: str, secret: str) -> None:
         await self.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)

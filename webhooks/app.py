@@ -12,12 +12,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from bot import db
+from bot.adapters import build_adapters
 from bot.rasa_client import RasaClient
 from bot.sender import OutboxSender
 from bot.settings import Settings, get_settings
 from bot.worker import ConversationWorker, reset_stale
 from common.errors import BadRequestError, UyumError
-from webhooks.adapters import build_adapters
 from webhooks.routes import health, sandbox, telegram, whatsapp
 from webhooks.state import GatewayState
 from webhooks.telegram_polling import poll_updates

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.adapters import Adapters
 from bot.rasa_client import RasaClient
 from bot.sender import OutboxSender
 from bot.settings import Settings
@@ -14,7 +15,6 @@ from bot.worker import ConversationWorker
 from channels.sandbox import Mailbox
 from channels.telegram import TelegramChannel
 from channels.whatsapp import WhatsAppChannel
-from webhooks.adapters import Adapters
 
 
 @dataclass

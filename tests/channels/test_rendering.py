@@ -66,7 +66,8 @@ def test_callback_key_fits_telegrams_64_bytes() -> None:
         ("STOP", "opt_out"), ("stop.", "opt_out"), (" Dur ", "opt_out"), ("DURDUR!", "opt_out"),
         ("توقف", "opt_out"), ("لغو", "opt_out"), ("Unsubscribe", "opt_out"),
         ("START", "opt_in"), ("başla", "opt_in"), ("شروع", "opt_in"), ("ابدأ", "opt_in"),
-        ("stop sending me messages", None), ("durum nedir", None), ("how do I start a course", None),
+        ("stop sending me messages", None), ("durum nedir", None),
+        ("how do I start a course", None),
         ("", None),
     ],
 )  # fmt: skip

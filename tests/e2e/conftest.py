@@ -1,4 +1,8 @@
-"""The whole stack for end-to-end tests (started once per session)."""
+"""The whole stack for end-to-end tests (started once per session), with the platforms faked.
+
+Telegram and WhatsApp are configured and point at local fake Bot API / Twilio servers; the
+sandbox works as well. Rasa, the action server and the gateway are the real ones.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,38 @@ from collections.abc import Iterator
 
 import pytest
 
+from bench.fake_platforms import FakePlatforms
+from bench.platform_users import TelegramUser, WhatsAppUser
 from bench.stack import Stack, start_stack, stop_stack
+
+TELEGRAM_SECRET = "e2e-telegram-webhook-secret"
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = start_stack(tmp_path_factory.mktemp("stack"))
+def platforms() -> Iterator[FakePlatforms]:
+    fakes = FakePlatforms()
+    yield fakes
+    fakes.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, platforms: FakePlatforms) -> Iterator[Stack]:
+    env = {
+        **platforms.env(),
+        "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
+        "UYUM_TELEGRAM_CHAT_INTERVAL": "0.2",
+    }
+    running = start_stack(tmp_path_factory.mktemp("stack"), env)
     yield running
     code = stop_stack(running)
     assert code == 0, running.logs()[-3000:]
+
+
+@pytest.fixture
+def telegram_user(stack: Stack, platforms: FakePlatforms) -> TelegramUser:
+    return TelegramUser(platforms, stack.gateway, TELEGRAM_SECRET)
+
+
+@pytest.fixture
+def whatsapp_user(stack: Stack, platforms: FakePlatforms) -> WhatsAppUser:
+    return WhatsAppUser(platforms, stack.gateway)

@@ -1,0 +1,114 @@
+"""Telegram against a local fake Bot API: polling mode and `uyum telegram set-webhook`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bench.fake_platforms import FakePlatforms
+from bench.platform_users import TelegramUser
+from bench.stack import OWN_PREFIXES, ROOT
+from bot import db
+from bot.models import InboundRecord
+from bot.rasa_client import RasaClient
+from bot.worker import ConversationWorker
+from channels.telegram import TelegramChannel
+from webhooks.telegram_polling import poll_updates
+
+
+@pytest.fixture(scope="module")
+def platforms() -> Iterator[FakePlatforms]:
+    fakes = FakePlatforms()
+    yield fakes
+    fakes.stop()
+
+
+async def test_polling_stores_each_update_once(platforms: FakePlatforms, tmp_path: Path) -> None:
+    user = TelegramUser(platforms, "http://unused", language_code="tr")
+    updates = [user.update("merhaba"), user.update("ikamet izni"), user.press("/menu")]
+    platforms.add_updates(updates)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"
+    await db.upgrade_async(url)
+    engine = db.make_engine(url)
+    sessions = db.make_sessionmaker(engine)
+    channel = TelegramChannel(platforms.telegram_token, platforms.url)
+    rasa = RasaClient("http://127.0.0.1:9", "t")
+    worker = ConversationWorker(sessions, rasa, lambda _: channel)  # never run: only notified
+    task = asyncio.create_task(poll_updates(channel, sessions, worker, long_poll=1))
+    try:
+        for _ in range(100):
+            await asyncio.sleep(0.1)
+            async with sessions() as session:
+                rows = (
+                    await session.scalars(select(InboundRecord).order_by(InboundRecord.id))
+                ).all()
+            if len(rows) == 3:
+                break
+        await asyncio.sleep(1.5)  # another long poll: the offset must not repeat updates
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await channel.aclose()
+        await rasa.aclose()
+        await engine.dispose()
+    assert [r.text for r in rows] == ["merhaba", "ikamet izni", "/menu"]
+    assert [r.platform_id for r in rows] == [str(u["update_id"]) for u in updates]
+    assert "deleteWebhook" in [c["method"] for c in platforms.calls()]
+
+
+def _uyum(args: list[str], extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(OWN_PREFIXES)}
+    return subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "uyum"), *args],
+        env={**env, **extra},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_set_webhook_registers_the_url_and_secret(platforms: FakePlatforms, tmp_path: Path) -> None:
+    env = {
+        **platforms.env(),
+        "UYUM_DATA_DIR": str(tmp_path),
+        "PUBLIC_BASE_URL": "https://uyum.example.org",
+        "TELEGRAM_WEBHOOK_SECRET": "s3cret-s3cret-s3cret",
+    }
+    done = _uyum(["telegram", "set-webhook"], env)
+    assert done.returncode == 0, done.stderr
+    assert "https://uyum.example.org/webhooks/telegram" in done.stdout
+    [call] = [c for c in platforms.calls() if c["method"] == "setWebhook"]
+    assert call["params"]["url"] == "https://uyum.example.org/webhooks/telegram"
+    assert call["params"]["secret_token"] == "s3cret-s3cret-s3cret"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"TELEGRAM_WEBHOOK_SECRET": ""}, "TELEGRAM_WEBHOOK_SECRET is empty"),
+        ({"PUBLIC_BASE_URL": "http://10.0.0.5:8000"}, "must be https"),
+        ({"TELEGRAM_BOT_TOKEN": "999:wrong"}, "Telegram refused"),
+    ],
+)
+def test_set_webhook_explains_what_is_wrong(
+    platforms: FakePlatforms, tmp_path: Path, change: dict[str, str], message: str
+) -> None:
+    env = {
+        **platforms.env(),
+        "UYUM_DATA_DIR": str(tmp_path),
+        "PUBLIC_BASE_URL": "https://uyum.example.org",
+        "TELEGRAM_WEBHOOK_SECRET": "s3cret-s3cret-s3cret",
+        **change,
+    }
+    done = _uyum(["telegram", "set-webhook"], env)
+    assert done.returncode != 0
+    assert message in done.stderr and "Traceback" not in done.stderr
