@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import itertools
 import json
 import random
@@ -50,12 +51,20 @@ class World:
     twilio_token: str
     faults: Faults = field(default_factory=Faults)
     accepted: list[dict[str, Any]] = field(default_factory=list)
+    inboxes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
     refused: int = 0
     calls: list[dict[str, Any]] = field(default_factory=list)  # other Bot API calls
     updates: list[dict[str, Any]] = field(default_factory=list)  # for getUpdates
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     rng: random.Random = field(default_factory=lambda: random.Random(7))
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def accept(self, message: dict[str, Any]) -> None:
+        self.accepted.append(message)
+        self.inboxes.setdefault(message["to"], []).append(message)
+        self.arrived.set()
+        self.arrived = asyncio.Event()
 
     def fault(self, recipient: str) -> int | str | None:
         """The failure this send gets, if any: a status code, or "hang"."""
@@ -119,7 +128,7 @@ def create_app(world: World) -> FastAPI:
             world.refused += 1
             return _twilio_error(failure, 20429 if failure == 429 else 20500, "fake failure")
         message_sid = f"SM{next(world.ids):032x}"
-        world.accepted.append(
+        world.accept(
             {
                 "platform": "twilio",
                 "id": message_sid,
@@ -145,6 +154,15 @@ def create_app(world: World) -> FastAPI:
     async def accepted(after: int = 0) -> dict[str, Any]:
         return {"messages": world.accepted[after:], "refused": world.refused}
 
+    @app.get("/_fake/inbox")
+    async def inbox(to: str, after: int = 0, wait: float = 0.0) -> dict[str, Any]:
+        """Messages to one recipient from index ``after`` on, waiting up to ``wait`` s for one."""
+        deadline = time.monotonic() + min(wait, 30.0)
+        while len(world.inboxes.get(to, [])) <= after and time.monotonic() < deadline:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(world.arrived.wait(), deadline - time.monotonic())
+        return {"messages": world.inboxes.get(to, [])[after:]}
+
     @app.get("/_fake/calls")
     async def calls() -> dict[str, Any]:
         return {"calls": world.calls}
@@ -162,6 +180,7 @@ def create_app(world: World) -> FastAPI:
     @app.post("/_fake/reset")
     async def reset() -> dict[str, Any]:
         world.faults, world.accepted, world.calls, world.refused = Faults(), [], [], 0
+        world.inboxes = {}
         return {"ok": True}
 
     return app
@@ -191,7 +210,7 @@ async def _telegram_send(world: World, method: str, params: dict[str, Any]) -> R
     if isinstance(markup, str):
         markup = json.loads(markup)
     message_id = next(world.ids)
-    world.accepted.append(
+    world.accept(
         {
             "platform": "telegram",
             "id": message_id,

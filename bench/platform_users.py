@@ -32,7 +32,7 @@ class PlatformUser:
     platforms: FakePlatforms
     gateway: str
     secret: str = ""
-    seen: set[str] = field(default_factory=set)
+    read: int = 0  # messages to this user read so far
 
     @property
     def address(self) -> str:
@@ -42,21 +42,17 @@ class PlatformUser:
         """New messages the fake platform accepted for this user (waits for ``expect``)."""
         got: list[dict[str, Any]] = []
         deadline = time.monotonic() + timeout
-        settle = None
         while time.monotonic() < deadline:
-            new = [
-                m
-                for m in self.platforms.accepted()
-                if m["to"] == self.address and str(m["id"]) not in self.seen
-            ]
-            for message in new:
-                self.seen.add(str(message["id"]))
+            wait = 0.8 if len(got) >= expect else min(5.0, deadline - time.monotonic())
+            new = httpx.get(
+                f"{self.platforms.url}/_fake/inbox",
+                params={"to": self.address, "after": self.read, "wait": wait},
+                timeout=wait + 10,
+            ).json()["messages"]
+            if not new and len(got) >= expect:
+                break
+            self.read += len(new)
             got.extend(new)
-            if len(got) >= expect:
-                settle = settle or time.monotonic() + 0.8  # anything more on its way?
-                if time.monotonic() >= settle:
-                    break
-            time.sleep(0.1)
         assert len(got) >= expect, f"expected {expect} replies, got {got}"
         return got
 
@@ -132,9 +128,12 @@ class WhatsAppUser(PlatformUser):
             **extra,
         }
 
-    def post(self, form: dict[str, str], path: str = "/webhooks/whatsapp") -> httpx.Response:
+    def signature(self, form: dict[str, str], path: str = "/webhooks/whatsapp") -> str:
         validator = RequestValidator(self.platforms.twilio_token)
-        signature = validator.compute_signature(self.gateway + path, form)
+        return str(validator.compute_signature(self.gateway + path, form))
+
+    def post(self, form: dict[str, str], path: str = "/webhooks/whatsapp") -> httpx.Response:
+        signature = self.signature(form, path)
         return httpx.post(
             self.gateway + path,
             content=urlencode(form),

@@ -156,3 +156,41 @@ def rasa_tracker(stack: Stack, sender: str) -> dict[str, Any]:
     token = (stack.data_dir / "run-token").read_text("utf-8").strip()
     response = httpx.get(f"{stack.rasa}/conversations/{sender}/tracker", params={"token": token})
     return dict(json.loads(response.text))
+
+
+def child_processes(stack: Stack) -> dict[str, int]:
+    """The pids of the stack's processes, by role (rasa, actions, gateway, worker)."""
+    found: dict[str, int] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            args = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid != stack.process.pid:
+            continue
+        for role, marker in ROLES.items():
+            if marker in args:
+                found[role] = int(proc.name)
+    return found
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The process's peak resident memory (VmHWM) in MB; 0 once it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return 0.0
+
+
+ROLES = {
+    "rasa": "rasa run",
+    "actions": "serve actions",
+    "gateway": "serve gateway",
+    "worker": "serve worker",
+}
