@@ -99,6 +99,7 @@ class SandboxUser:
 
 
 def start_stack(tmp: Path, extra_env: dict[str, str] | None = None) -> Stack:
+    tmp.mkdir(parents=True, exist_ok=True)
     ports = {name: free_port() for name in ("GATEWAY", "RASA", "ACTIONS")}
     env = {k: v for k, v in os.environ.items() if not k.startswith(OWN_PREFIXES)}
     env.update({f"UYUM_{name}_PORT": str(port) for name, port in ports.items()})

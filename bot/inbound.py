@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.models import Conversation, InboundRecord, OutboxRecord, utcnow
 from channels.messages import InboundMessage
+from common.errors import ServiceError
+
+logger = logging.getLogger(__name__)
 
 MAX_TEXT_CHARS = 4096  # longer texts are cut (Telegram's own limit); nothing else is lost
 
@@ -37,15 +43,34 @@ async def conversation_for(session: AsyncSession, channel: str, user_ref: str) -
 
 
 async def store_inbound(session: AsyncSession, message: InboundMessage) -> int | None:
-    """Insert the message; returns its id, or None when the platform already sent it.
+    """Insert and commit the message; its id, or None when the platform already sent it."""
+    stored = await add_inbound(session, message)
+    await session.commit()
+    return stored
+
+
+async def add_inbound(session: AsyncSession, message: InboundMessage) -> int | None:
+    """Insert the message in the session's transaction (see :func:`store_inbound`).
 
     A new message reopens the user's WhatsApp window: messages held outside it go out now.
     """
-    conversation = await conversation_for(session, message.channel, message.user_id)
+    now = utcnow()
+    upsert = (
+        _insert(session, Conversation)
+        .values(  # type: ignore[attr-defined]
+            channel=message.channel, user_ref=message.user_id, choices=[], last_inbound_at=now
+        )
+        .on_conflict_do_update(  # they wrote, so they can be reached again
+            index_elements=["channel", "user_ref"],
+            set_={"last_inbound_at": now, "unreachable_at": None},
+        )
+        .returning(Conversation.id)
+    )
+    conversation_id = await session.scalar(upsert)
     stmt = (
         _insert(session, InboundRecord)  # type: ignore[attr-defined]
         .values(
-            conversation_id=conversation.id,
+            conversation_id=conversation_id,
             channel=message.channel,
             platform_id=message.platform_id,
             text=message.text[:MAX_TEXT_CHARS],
@@ -61,12 +86,67 @@ async def store_inbound(session: AsyncSession, message: InboundMessage) -> int |
     )
     inserted = await session.scalar(stmt)
     if inserted is not None:
-        conversation.last_inbound_at = utcnow()
-        conversation.unreachable_at = None  # they wrote, so they can be reached again
         await session.execute(
             update(OutboxRecord)
-            .where(OutboxRecord.conversation_id == conversation.id, OutboxRecord.status == "held")
-            .values(status="pending", next_attempt_at=utcnow())
+            .where(OutboxRecord.conversation_id == conversation_id, OutboxRecord.status == "held")
+            .values(status="pending", next_attempt_at=now)
         )
-    await session.commit()
     return int(inserted) if inserted is not None else None
+
+
+class InboundWriter:
+    """Stores webhook messages in shared transactions (group commit).
+
+    A burst of webhooks becomes one short write transaction instead of one each, so
+    acknowledgements stay fast while the worker and sender write to the same database.
+    Each caller still waits for its own message to be committed before answering 200.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, batch: int = 200) -> None:
+        self._sessions = sessions
+        self._batch = batch
+        self._queue: asyncio.Queue[tuple[InboundMessage, asyncio.Future[int | None]]] = (
+            asyncio.Queue()
+        )
+        self.alive = False
+
+    async def store(self, message: InboundMessage) -> int | None:
+        """The stored message's id (None for a repeat), once it is committed."""
+        if not self.alive:
+            raise ServiceError("the inbound writer is not running")
+        future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        await self._queue.put((message, future))
+        return await future
+
+    async def run(self) -> None:
+        self.alive = True
+        try:
+            while True:
+                waiting = [await self._queue.get()]
+                while len(waiting) < self._batch and not self._queue.empty():
+                    waiting.append(self._queue.get_nowait())
+                await self._write(waiting)
+        finally:
+            self.alive = False
+            while not self._queue.empty():
+                _, future = self._queue.get_nowait()
+                future.cancel()
+
+    async def _write(
+        self, waiting: list[tuple[InboundMessage, asyncio.Future[int | None]]]
+    ) -> None:
+        try:
+            async with self._sessions() as session:
+                ids = [await add_inbound(session, message) for message, _ in waiting]
+                await session.commit()
+        except Exception as exc:  # the platform retries what was not acknowledged
+            logger.exception("storing %d inbound messages failed", len(waiting))
+            for _, future in waiting:
+                if not future.done():
+                    future.set_exception(
+                        ServiceError(f"could not store the message ({exc.__class__.__name__})")
+                    )
+            return
+        for (_, future), stored in zip(waiting, ids, strict=True):
+            if not future.done():
+                future.set_result(stored)

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 
 from bot import db
 from bot.adapters import build_adapters
+from bot.inbound import InboundWriter
 from bot.rasa_client import RasaClient
 from bot.sender import OutboxSender
 from bot.settings import Settings, get_settings
@@ -43,8 +44,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sender = OutboxSender(
             sessions, adapters.get, worker.outbox_ready, poll_interval=settings.poll_interval
         )
-        state = GatewayState(settings, engine, sessions, rasa, adapters, worker, sender)
-        state.tasks = [asyncio.create_task(sender.run())]
+        inbound = InboundWriter(sessions)
+        state = GatewayState(settings, engine, sessions, rasa, adapters, inbound, worker, sender)
+        state.tasks = [asyncio.create_task(inbound.run()), asyncio.create_task(sender.run())]
         if settings.gateway_worker:
             state.tasks.append(asyncio.create_task(worker.run()))
         if adapters.telegram and settings.telegram_mode == "polling":

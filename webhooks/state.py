@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.adapters import Adapters
+from bot.inbound import InboundWriter
 from bot.rasa_client import RasaClient
 from bot.sender import OutboxSender
 from bot.settings import Settings
@@ -24,6 +25,7 @@ class GatewayState:
     sessions: async_sessionmaker[AsyncSession]
     rasa: RasaClient
     adapters: Adapters
+    inbound: InboundWriter
     worker: ConversationWorker
     sender: OutboxSender
     tasks: list[asyncio.Task[None]] = field(default_factory=list)

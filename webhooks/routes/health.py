@@ -44,5 +44,6 @@ async def health(state: StateDep) -> JSONResponse:
         else {"ok": True, "separate_process": True}
     )
     components["sender"] = {"ok": state.sender.alive}
+    components["inbound_writer"] = {"ok": state.inbound.alive}
     ok = all(c["ok"] for c in components.values())
     return JSONResponse({"ok": ok, "components": components}, status_code=200 if ok else 503)

@@ -14,9 +14,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
-from bot.inbound import store_inbound
 from channels.messages import InboundMessage
-from webhooks.deps import SessionDep, StateDep
+from webhooks.deps import StateDep
 
 router = APIRouter(tags=["sandbox"])
 PAGE = Path(__file__).resolve().parent.parent / "static" / "sandbox.html"
@@ -38,9 +37,7 @@ async def page() -> FileResponse:
 
 
 @router.post("/sandbox/api/messages", status_code=202)
-async def post_message(
-    body: SandboxMessage, state: StateDep, session: SessionDep
-) -> dict[str, object]:
+async def post_message(body: SandboxMessage, state: StateDep) -> dict[str, object]:
     message = InboundMessage(
         channel=f"sandbox-{body.channel}",
         user_id=body.user,
@@ -48,7 +45,7 @@ async def post_message(
         text=body.text,
         language_hint=body.language_hint,
     )
-    stored = await store_inbound(session, message)
+    stored = await state.inbound.store(message)
     state.worker.notify()
     return {"accepted": True, "duplicate": stored is None}
 

@@ -10,10 +10,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
 
-from bot.inbound import store_inbound
 from channels.telegram import callback_answer, parse_update
 from common.errors import BadRequestError, ForbiddenError, NotFoundError
-from webhooks.deps import BodyDep, SessionDep, StateDep
+from webhooks.deps import BodyDep, StateDep
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["channels"])
@@ -22,7 +21,6 @@ router = APIRouter(tags=["channels"])
 @router.post("/webhooks/telegram")
 async def telegram_update(
     state: StateDep,
-    session: SessionDep,
     body: BodyDep,
     secret: Annotated[str, Header(alias="X-Telegram-Bot-Api-Secret-Token")] = "",
 ) -> JSONResponse:
@@ -36,7 +34,7 @@ async def telegram_update(
         message = parse_update(payload)
     except ValueError as exc:
         raise BadRequestError(str(exc)) from None
-    if message is not None and await store_inbound(session, message) is not None:
+    if message is not None and await state.inbound.store(message) is not None:
         state.worker.notify()
     # the reply to a webhook may carry one Bot API call: stop the pressed button's spinner
     return JSONResponse(callback_answer(payload) or {"ok": True})

@@ -9,7 +9,6 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Header, Request, Response
 from sqlalchemy import select
 
-from bot.inbound import store_inbound
 from bot.models import Conversation, OutboxRecord, utcnow
 from channels.whatsapp import USER_GONE_CODES, WhatsAppChannel, parse_form
 from common.errors import BadRequestError, ForbiddenError, NotFoundError
@@ -44,14 +43,14 @@ def _verified_form(
 
 @router.post("/webhooks/whatsapp")
 async def whatsapp_message(
-    request: Request, state: StateDep, session: SessionDep, body: BodyDep, signature: Signature = ""
+    request: Request, state: StateDep, body: BodyDep, signature: Signature = ""
 ) -> Response:
     _, form = _verified_form(state, request, body, signature)
     try:
         message = parse_form(form)
     except ValueError as exc:
         raise BadRequestError(str(exc)) from None
-    if message is not None and await store_inbound(session, message) is not None:
+    if message is not None and await state.inbound.store(message) is not None:
         state.worker.notify()
     return Response(EMPTY_TWIML, media_type="application/xml")
 
