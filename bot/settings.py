@@ -99,9 +99,6 @@ class Settings(BaseSettings):
         "https://api.twilio.com", validation_alias=_env("TWILIO_API_BASE_URL")
     )
     twilio_max_per_second: float = Field(10.0, gt=0)  # messages per second your sender may send
-    # an approved template (ContentSid) sent instead of a free-form message outside the
-    # WhatsApp 24-hour window; empty: such messages are held until the user writes again
-    twilio_reopen_content_sid: str = Field("", validation_alias=_env("TWILIO_REOPEN_CONTENT_SID"))
     max_webhook_bytes: int = Field(262_144, ge=1024)  # larger request bodies get 413
 
     # admin API

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -23,14 +25,34 @@ def test_production_refuses_placeholders() -> None:
             rasa_token="y" * 20,
             _env_file=None,
         )
-    ok = Settings(
-        env="production",
-        admin_token="a" * 20,
-        telegram_secret_token="b" * 20,
-        rasa_token="c" * 20,
-        _env_file=None,
-    )
+    ok = Settings(env="production", admin_token="a" * 20, rasa_token="c" * 20, _env_file=None)
     assert ok.env == "production"
+    with pytest.raises(ValidationError, match="UYUM_TELEGRAM_WEBHOOK_SECRET"):
+        Settings(
+            env="production",
+            admin_token="a" * 20,
+            rasa_token="c" * 20,
+            telegram_bot_token="1:abc",
+            telegram_webhook_secret="change-me",
+            _env_file=None,
+        )
+
+
+def test_platform_variables_work_with_and_without_the_prefix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:bare")
+    monkeypatch.setenv("UYUM_TWILIO_ACCOUNT_SID", "AC-prefixed")
+    settings = Settings(_env_file=None)
+    assert settings.telegram_bot_token.get_secret_value() == "1:bare"
+    assert settings.twilio_account_sid == "AC-prefixed"
+    assert settings.telegram_enabled and not settings.whatsapp_enabled
+
+
+def test_every_setting_is_documented_in_env_example() -> None:
+    documented = (Path(__file__).parents[2] / ".env.example").read_text(encoding="utf-8")
+    missing = [n for n in Settings.model_fields if f"UYUM_{n.upper()}=" not in documented]
+    assert missing == []
 
 
 def test_fallback_order() -> None:
