@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 from pathlib import Path
 
 from alembic import command
@@ -52,8 +53,23 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str) -> None:
-    """Apply every migration (``uyum db upgrade``; also run at start)."""
-    command.upgrade(alembic_config(url), "head")
+    """Apply every migration (``uyum db upgrade``; also run at start).
+
+    Processes starting together (gateway, worker) take turns: on SQLite through a lock file
+    beside the database, so only the first one migrates and the others find it done.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        command.upgrade(alembic_config(url), "head")
+        return
+    lock_path = Path(parsed.database).with_suffix(".migrate-lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            command.upgrade(alembic_config(url), "head")
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 async def upgrade_async(url: str) -> None:
