@@ -19,8 +19,7 @@ APIs (bench/fake_platforms.py), then measures:
    and restarted by the supervisor. Every reply in the database is compared with what the
    fake platforms accepted, per chat and in order. Target: 0 lost, 0 duplicated, order kept.
 
-Parts 1 and 2 run the embedded default (the worker inside the gateway); part 3 runs the
-worker as its own process (UYUM_GATEWAY_WORKER=false) so that it can be killed.
+Everything runs on the embedded default (SQLite, the worker as its own process).
 """
 
 from __future__ import annotations
@@ -395,44 +394,30 @@ def main() -> None:
         "UYUM_LOG_LEVEL": "WARNING",
     }
     figures: dict[str, Any] = {"acknowledgement": []}
+    stack = start_stack(tmp, env)
     try:
-        # the embedded default: the worker inside the gateway
-        stack = start_stack(tmp / "default", env)
-        try:
-            for rate in (25.0, 50.0, 100.0):
-                print(f"1/3 webhook acknowledgement, 50 conversations, {rate:.0f} msg/s …")
-                result = asyncio.run(
-                    acknowledgement(stack, platforms, 50, rate, 5.0 if quick else 20.0)
-                )
-                figures["acknowledgement"].append(result)
-                print(json.dumps(result), flush=True)
-            print("2/3 throughput, side by side with Rasa's REST channel …", flush=True)
-            figures["throughput"] = asyncio.run(
-                throughput(
-                    stack,
-                    platforms,
-                    20 if quick else 30,
-                    15.0 if quick else 40.0,
-                    1 if quick else 2,
-                )
+        for rate in (25.0, 50.0, 100.0):
+            print(f"1/3 webhook acknowledgement, 50 conversations, {rate:.0f} msg/s …")
+            result = asyncio.run(
+                acknowledgement(stack, platforms, 50, rate, 5.0 if quick else 20.0)
             )
-            print(json.dumps(figures["throughput"]), flush=True)
-            figures["peak_rss_mb"] = {
-                role: peak_rss_mb(pid) for role, pid in child_processes(stack).items()
-            }
-        finally:
-            stop_stack(stack)
-        # the worker as its own process, so that it can be killed and restarted
-        platforms.reset()
-        chaos_env = {**env, "UYUM_GATEWAY_WORKER": "false", "UYUM_POLL_INTERVAL": "0.05"}
-        stack = start_stack(tmp / "separate-worker", chaos_env)
-        try:
-            print("3/3 chaos: retries, platform errors, worker kills …", flush=True)
-            figures["chaos"] = asyncio.run(chaos(stack, platforms, 200 if quick else 1000, 10, 2))
-            print(json.dumps(figures["chaos"]), flush=True)
-        finally:
-            stop_stack(stack)
+            figures["acknowledgement"].append(result)
+            print(json.dumps(result), flush=True)
+        print("2/3 throughput, side by side with Rasa's REST channel …", flush=True)
+        figures["throughput"] = asyncio.run(
+            throughput(
+                stack, platforms, 20 if quick else 30, 15.0 if quick else 40.0, 1 if quick else 2
+            )
+        )
+        print(json.dumps(figures["throughput"]), flush=True)
+        print("3/3 chaos: retries, platform errors, worker kills …", flush=True)
+        figures["chaos"] = asyncio.run(chaos(stack, platforms, 200 if quick else 1000, 10, 2))
+        print(json.dumps(figures["chaos"]), flush=True)
+        figures["peak_rss_mb"] = {
+            role: peak_rss_mb(pid) for role, pid in child_processes(stack).items()
+        }
     finally:
+        stop_stack(stack)
         platforms.stop()
     report(figures)
     write("channels" + ("-quick" if quick else ""), figures)

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db import WriteGate
 from bot.models import Conversation, InboundRecord, OutboxRecord, utcnow
 from channels.messages import InboundMessage
 from common.errors import ServiceError
@@ -102,8 +103,15 @@ class InboundWriter:
     Each caller still waits for its own message to be committed before answering 200.
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, batch: int = 200) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        batch: int = 200,
+        gate: WriteGate | None = None,
+    ) -> None:
         self._sessions = sessions
+        self._gate = gate or WriteGate()
         self._batch = batch
         self._queue: asyncio.Queue[tuple[InboundMessage, asyncio.Future[int | None]]] = (
             asyncio.Queue()
@@ -136,7 +144,7 @@ class InboundWriter:
         self, waiting: list[tuple[InboundMessage, asyncio.Future[int | None]]]
     ) -> None:
         try:
-            async with self._sessions() as session:
+            async with self._gate(), self._sessions() as session:
                 ids = [await add_inbound(session, message) for message, _ in waiting]
                 await session.commit()
         except Exception as exc:  # the platform retries what was not acknowledged

@@ -22,6 +22,7 @@ from aiolimiter import AsyncLimiter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db import WriteGate
 from bot.models import Conversation, OutboxRecord, utcnow
 from channels.base import ChannelAdapter
 from channels.messages import Delivery, OutboundMessage
@@ -43,8 +44,10 @@ class OutboxSender:
         *,
         poll_interval: float = 0.5,
         max_in_flight: int = 32,
+        gate: WriteGate | None = None,
     ) -> None:
         self._sessions = sessions
+        self._gate = gate or WriteGate()
         self._adapters = adapters
         self._ready = ready
         self._poll = poll_interval
@@ -120,29 +123,37 @@ class OutboxSender:
             self._ready.set()
 
     async def _deliver_row(self, row_id: int, clock: float) -> None:
+        """Read the row, send it with no database connection held, then record the answer."""
         async with self._sessions() as session:
             row = await session.get(OutboxRecord, row_id)
             if row is None or row.status != "pending":
                 return
             conversation = await session.get(Conversation, row.conversation_id)
             adapter = self._adapters(conversation.channel) if conversation else None
-            if conversation is None or adapter is None:
-                row.status, row.last_error = "failed", "no adapter for this channel"
-                await session.commit()
-                return
             message = OutboundMessage.from_json(row.body)
-            blocked = _blocked(row, conversation, adapter, message)
+            blocked = (
+                ("failed", "no adapter for this channel")
+                if conversation is None or adapter is None
+                else _blocked(row, conversation, adapter, message)
+            )
             if blocked:
                 row.status, row.last_error = blocked
                 logger.warning("outbox %d %s: %s", row.id, row.status, row.last_error)
-                await session.commit()
+                async with self._gate():
+                    await session.commit()
                 return
-            gap = self._last_sent.get(conversation.id, -1e9) + adapter.chat_interval - clock
-            if gap > 0:
-                await asyncio.sleep(gap)
-            async with self._limiter(adapter):
-                delivery = await adapter.send(conversation.user_ref, message)
-            self._last_sent[conversation.id] = time.monotonic()
+            assert conversation is not None and adapter is not None
+            conversation_id, user_ref = conversation.id, conversation.user_ref
+        gap = self._last_sent.get(conversation_id, -1e9) + adapter.chat_interval - clock
+        if gap > 0:
+            await asyncio.sleep(gap)
+        async with self._limiter(adapter):
+            delivery = await adapter.send(user_ref, message)
+        self._last_sent[conversation_id] = time.monotonic()
+        async with self._gate(), self._sessions() as session:
+            row = await session.get(OutboxRecord, row_id)
+            conversation = await session.get(Conversation, conversation_id)
+            assert row is not None and conversation is not None
             _record(row, conversation, delivery)
             await session.commit()
 

@@ -52,9 +52,11 @@ class Settings(BaseSettings):
     rasa_model_dir: Path = PROJECT_ROOT / "models"
     rasa_venv: Path = PROJECT_ROOT / ".venv-rasa"
 
-    # the conversation worker runs inside the gateway (embedded); false: `uyum serve worker`
-    gateway_worker: bool = True
-    poll_interval: float = Field(0.5, gt=0, le=10)  # seconds between looks for queued work
+    # false (default): the conversation worker is its own process (`uyum serve worker`, started
+    # and restarted by `uyum run`), so webhooks are acknowledged fast while Rasa is busy;
+    # true: it runs inside the gateway (one process fewer, for a very small machine)
+    gateway_worker: bool = False
+    poll_interval: float = Field(0.05, gt=0, le=10)  # seconds between looks for queued work
 
     # app database (SQLite file under data_dir when empty)
     database_url: str = ""

@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import texts
+from bot.db import WriteGate
 from bot.models import ButtonPayload, Conversation, InboundRecord, OutboxRecord, utcnow
 from bot.rasa_client import RasaClient
 from bot.settings import Settings
@@ -40,8 +41,10 @@ class ConversationWorker:
         *,
         poll_interval: float = 0.5,
         retry_delay: float = 1.0,
+        gate: WriteGate | None = None,
     ) -> None:
         self._sessions = sessions
+        self._gate = gate or WriteGate()
         self._rasa = rasa
         self._adapters = adapters
         self._poll = poll_interval
@@ -127,9 +130,10 @@ class ConversationWorker:
                 replies = await self._ask_rasa(session, record, conversation, text)
                 if replies is None:
                     return True  # Rasa is unreachable: the message waits for the next attempt
-            record.processed_at = utcnow()
-            await _write_outbox(session, conversation, record.id, replies, adapter)
-            await session.commit()
+            async with self._gate():
+                record.processed_at = utcnow()
+                await _write_outbox(session, conversation, record.id, replies, adapter)
+                await session.commit()
         self.outbox_ready.set()
         return True
 
@@ -148,7 +152,8 @@ class ConversationWorker:
             record.attempts += 1
             if record.attempts < MAX_ATTEMPTS:
                 logger.warning("inbound %d: %s; retrying", record.id, exc)
-                await session.commit()
+                async with self._gate():
+                    await session.commit()
                 await asyncio.sleep(self._retry_delay * record.attempts)
                 return None
             logger.error("inbound %d: %s; giving up with an apology", record.id, exc)
@@ -274,7 +279,11 @@ async def run_worker(settings: Settings) -> None:
     adapters = build_adapters(settings)
     rasa = RasaClient(settings.rasa_url, settings.ensure_rasa_token())
     worker = ConversationWorker(
-        db.make_sessionmaker(engine), rasa, adapters.get, poll_interval=settings.poll_interval
+        db.make_sessionmaker(engine),
+        rasa,
+        adapters.get,
+        poll_interval=settings.poll_interval,
+        gate=db.WriteGate(settings.app_database_url),
     )
     logger.info("conversation worker ready")
     try:

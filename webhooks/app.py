@@ -37,15 +37,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with sessions() as session:
             await reset_stale(session)
         adapters = build_adapters(settings)
+        gate = db.WriteGate(settings.app_database_url)
         rasa = RasaClient(settings.rasa_url, settings.ensure_rasa_token())
         worker = ConversationWorker(
-            sessions, rasa, adapters.get, poll_interval=settings.poll_interval
+            sessions, rasa, adapters.get, poll_interval=settings.poll_interval, gate=gate
         )
         sender = OutboxSender(
-            sessions, adapters.get, worker.outbox_ready, poll_interval=settings.poll_interval
+            sessions,
+            adapters.get,
+            worker.outbox_ready,
+            poll_interval=settings.poll_interval,
+            gate=gate,
         )
-        inbound = InboundWriter(sessions)
-        state = GatewayState(settings, engine, sessions, rasa, adapters, inbound, worker, sender)
+        inbound = InboundWriter(sessions, gate=gate)
+        state = GatewayState(
+            settings, engine, sessions, gate, rasa, adapters, inbound, worker, sender
+        )
         state.tasks = [asyncio.create_task(inbound.run()), asyncio.create_task(sender.run())]
         if settings.gateway_worker:
             state.tasks.append(asyncio.create_task(worker.run()))

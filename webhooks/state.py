@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.adapters import Adapters
+from bot.db import WriteGate
 from bot.inbound import InboundWriter
 from bot.rasa_client import RasaClient
 from bot.sender import OutboxSender
@@ -23,6 +24,7 @@ class GatewayState:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    gate: WriteGate
     rasa: RasaClient
     adapters: Adapters
     inbound: InboundWriter

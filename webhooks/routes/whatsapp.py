@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 from urllib.parse import parse_qsl
 
@@ -12,7 +11,7 @@ from sqlalchemy import select
 from bot.models import Conversation, OutboxRecord, utcnow
 from channels.whatsapp import USER_GONE_CODES, WhatsAppChannel, parse_form
 from common.errors import BadRequestError, ForbiddenError, NotFoundError
-from webhooks.deps import BodyDep, SessionDep, StateDep
+from webhooks.deps import BodyDep, StateDep
 
 router = APIRouter(tags=["channels"])
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -57,22 +56,23 @@ async def whatsapp_message(
 
 @router.post("/webhooks/whatsapp/status", status_code=204)
 async def whatsapp_status(
-    request: Request, state: StateDep, session: SessionDep, body: BodyDep, signature: Signature = ""
+    request: Request, state: StateDep, body: BodyDep, signature: Signature = ""
 ) -> Response:
     """Twilio's delivery reports (sent, delivered, read, failed…) for our messages."""
     _, form = _verified_form(state, request, body, signature)
     sid, status = form.get("MessageSid", ""), form.get("MessageStatus", "").lower()
     if not sid or status not in STATUS_RANK:
         raise BadRequestError("MessageSid and a known MessageStatus are required")
-    row = await session.scalar(select(OutboxRecord).where(OutboxRecord.platform_id == sid))
-    if row is not None:
-        current = STATUS_RANK.get(row.delivery_status or "", -1)
-        if STATUS_RANK[status] >= current:
+    async with state.gate(), state.sessions() as session:  # the gate first, then a connection
+        row = await session.scalar(select(OutboxRecord).where(OutboxRecord.platform_id == sid))
+        if row is None:
+            return Response(status_code=204)  # not ours, or erased since: nothing to record
+        if STATUS_RANK[status] >= STATUS_RANK.get(row.delivery_status or "", -1):
             row.delivery_status, row.delivery_updated_at = status, utcnow()
         code = form.get("ErrorCode", "")
         if status in ("failed", "undelivered") and code.isdigit() and int(code) in USER_GONE_CODES:
             conversation = await session.get(Conversation, row.conversation_id)
             if conversation is not None:
-                conversation.unreachable_at = dt.datetime.now(dt.UTC)
+                conversation.unreachable_at = utcnow()
         await session.commit()
     return Response(status_code=204)
