@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -51,7 +52,8 @@ class WhatsAppChannel:
     ) -> None:
         if not sender and not messaging_service_sid:
             raise ValueError("set TWILIO_WHATSAPP_FROM or TWILIO_MESSAGING_SERVICE_SID")
-        self._http = AsyncTwilioHttpClient(timeout=timeout, logger=_quiet)
+        self._http = AsyncTwilioHttpClient(logger=_quiet)
+        self._timeout = timeout  # the async client ignores its own timeout: we apply it
         self.client = Client(account_sid, auth_token, http_client=self._http)
         self.client.api.base_url = api_base_url.rstrip("/")
         self._sender = _address(sender) if sender else ""
@@ -82,7 +84,8 @@ class WhatsAppChannel:
         if message.media_url:
             params["media_url"] = [message.media_url]
         try:
-            sent = await self.client.messages.create_async(**params)
+            async with asyncio.timeout(self._timeout):
+                sent = await self.client.messages.create_async(**params)
         except TwilioRestException as exc:
             detail = _NUMBER.sub("<number>", str(exc.msg))[:120]  # errors quote the number
             error = f"Twilio {exc.status} ({exc.code}): {detail}"

@@ -1,4 +1,4 @@
-"""Telegram against a local fake Bot API: polling mode and `uyum telegram set-webhook`."""
+"""The adapters against local fake platform APIs: errors, timeouts, polling, set-webhook."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ from bot import db
 from bot.models import InboundRecord
 from bot.rasa_client import RasaClient
 from bot.worker import ConversationWorker
+from channels.messages import Button, OutboundMessage
 from channels.telegram import TelegramChannel
+from channels.whatsapp import WhatsAppChannel
 from webhooks.telegram_polling import poll_updates
 
 
@@ -28,6 +30,53 @@ def platforms() -> Iterator[FakePlatforms]:
     fakes = FakePlatforms()
     yield fakes
     fakes.stop()
+
+
+@pytest.fixture
+def faults(platforms: FakePlatforms) -> Iterator[FakePlatforms]:
+    yield platforms
+    platforms.set_faults()
+
+
+async def test_platform_answers_become_the_right_delivery(faults: FakePlatforms) -> None:
+    telegram = TelegramChannel(faults.telegram_token, faults.url, timeout=0.5)
+    whatsapp = WhatsAppChannel(
+        faults.twilio_sid, faults.twilio_token, sender="+14155238886",
+        api_base_url=faults.url, timeout=0.5,
+    )  # fmt: skip
+    hello = OutboundMessage("merhaba")
+    try:
+        faults.set_faults(rate=1.0, codes=[429], retry_after=3)
+        limited = await telegram.send("42", hello)
+        assert not limited.ok and limited.retry_after == 3 and not limited.permanent
+        assert not (await whatsapp.send("whatsapp:+905551112233", hello)).permanent
+        faults.set_faults(rate=1.0, codes=[500])
+        for delivery in (
+            await telegram.send("42", hello),
+            await whatsapp.send("whatsapp:+905551112233", hello),
+        ):
+            assert not delivery.ok and not delivery.permanent  # retried later
+        faults.set_faults(hang_rate=1.0, hang_seconds=2.0)
+        for delivery in (
+            await telegram.send("42", hello),
+            await whatsapp.send("whatsapp:+905551112233", hello),
+        ):
+            assert not delivery.ok and not delivery.permanent, delivery
+        faults.set_faults(blocked=["42", "whatsapp:+905551112233"])
+        for delivery in (
+            await telegram.send("42", hello),
+            await whatsapp.send("whatsapp:+905551112233", hello),
+        ):
+            assert delivery.permanent and delivery.user_gone
+            assert "+90555" not in (delivery.error or "")  # no phone number in what is logged
+        faults.set_faults()
+        sent = await telegram.send("42", OutboundMessage("ok", (Button("A", "/" + "a" * 80),)))
+        assert sent.ok and sent.platform_id
+        delivered = await whatsapp.send("whatsapp:+905551112233", hello)
+        assert (delivered.platform_id or "").startswith("SM")
+    finally:
+        await telegram.aclose()
+        await whatsapp.aclose()
 
 
 async def test_polling_stores_each_update_once(platforms: FakePlatforms, tmp_path: Path) -> None:
