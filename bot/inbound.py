@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import JSON, Executable, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -54,45 +56,83 @@ async def add_inbound(session: AsyncSession, message: InboundMessage) -> int | N
     """Insert the message in the session's transaction (see :func:`store_inbound`).
 
     A new message reopens the user's WhatsApp window: messages held outside it go out now.
+    Three prepared Core statements, as webhooks run this for every platform message.
     """
+    upsert, insert_inbound, release_held = _statements(session.get_bind().dialect.name)
+    connection = await session.connection()
     now = utcnow()
-    upsert = (
-        _insert(session, Conversation)
-        .values(  # type: ignore[attr-defined]
-            channel=message.channel, user_ref=message.user_id, choices=[], last_inbound_at=now
+    conversation_id = (
+        await connection.execute(
+            upsert,
+            {"channel": message.channel, "user_ref": message.user_id, "now": now,
+             "created_at": now, "updated_at": now, "mode": "bot", "choices": []},
         )
-        .on_conflict_do_update(  # they wrote, so they can be reached again
-            index_elements=["channel", "user_ref"],
-            set_={"last_inbound_at": now, "unreachable_at": None},
+    ).scalar_one()  # fmt: skip
+    inserted = (
+        await connection.execute(
+            insert_inbound,
+            {
+                "conversation_id": conversation_id,
+                "channel": message.channel,
+                "platform_id": message.platform_id,
+                "text": message.text[:MAX_TEXT_CHARS],
+                "language_hint": message.language_hint,
+                "media": [m.as_json() for m in message.media] or None,
+                "location": list(message.location) if message.location else None,
+                "reply_to": message.reply_to,
+                "received_at": now,
+            },
         )
-        .returning(Conversation.id)
+    ).scalar()
+    if inserted is not None:
+        await connection.execute(release_held, {"conversation": conversation_id, "now": now})
+    return int(inserted) if inserted is not None else None
+
+
+@functools.cache
+def _statements(dialect: str) -> tuple[Executable, Executable, Executable]:
+    """The upsert of the conversation, the insert of the message, the release of held replies."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    conversations = cast(Table, Conversation.__table__)
+    inbound = cast(Table, InboundRecord.__table__)
+    outbox = cast(Table, OutboxRecord.__table__)
+    new_conversation = insert(conversations).values(
+        channel=bindparam("channel"),
+        user_ref=bindparam("user_ref"),
+        mode=bindparam("mode"),
+        choices=bindparam("choices", type_=JSON),
+        created_at=bindparam("created_at"),
+        updated_at=bindparam("updated_at"),
+        last_inbound_at=bindparam("now"),
     )
-    conversation_id = await session.scalar(upsert)
-    stmt = (
-        _insert(session, InboundRecord)  # type: ignore[attr-defined]
+    upsert = new_conversation.on_conflict_do_update(  # they wrote, so they can be reached again
+        index_elements=["channel", "user_ref"],
+        set_={"last_inbound_at": new_conversation.excluded.last_inbound_at, "unreachable_at": None},
+    ).returning(conversations.c.id)
+    insert_inbound = (
+        insert(inbound)
         .values(
-            conversation_id=conversation_id,
-            channel=message.channel,
-            platform_id=message.platform_id,
-            text=message.text[:MAX_TEXT_CHARS],
-            language_hint=message.language_hint,
-            media=[m.as_json() for m in message.media] or None,
-            location=list(message.location) if message.location else None,
-            reply_to=message.reply_to,
-            status="pending",
-            attempts=0,
+            {
+                **{name: bindparam(name, type_=inbound.c[name].type) for name in INBOUND_FIELDS},
+                "status": "pending",
+                "attempts": 0,
+            }
         )
         .on_conflict_do_nothing(index_elements=["channel", "platform_id"])
-        .returning(InboundRecord.id)
+        .returning(inbound.c.id)
     )
-    inserted = await session.scalar(stmt)
-    if inserted is not None:
-        await session.execute(
-            update(OutboxRecord)
-            .where(OutboxRecord.conversation_id == conversation_id, OutboxRecord.status == "held")
-            .values(status="pending", next_attempt_at=now)
-        )
-    return int(inserted) if inserted is not None else None
+    release_held = (
+        update(outbox)
+        .where(outbox.c.conversation_id == bindparam("conversation"), outbox.c.status == "held")
+        .values(status="pending", next_attempt_at=bindparam("now"))
+    )
+    return upsert, insert_inbound, release_held
+
+
+INBOUND_FIELDS = (
+    "conversation_id", "channel", "platform_id", "text", "language_hint", "media", "location",
+    "reply_to", "received_at",
+)  # fmt: skip
 
 
 class InboundWriter:

@@ -12,7 +12,7 @@ from common.errors import PayloadTooLargeError
 from webhooks.state import GatewayState
 
 
-def get_state(request: Request) -> GatewayState:
+async def get_state(request: Request) -> GatewayState:  # async: no thread hop per request
     state: GatewayState = request.app.state.gateway
     return state
 
