@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             state.tasks.append(asyncio.create_task(worker.run()))
         if adapters.telegram and settings.telegram_mode == "polling":
             state.tasks.append(
-                asyncio.create_task(poll_updates(adapters.telegram, sessions, worker))
+                asyncio.create_task(poll_updates(adapters.telegram, inbound, worker))
             )
         elif adapters.telegram and not settings.telegram_webhook_secret.get_secret_value():
             logger.warning("TELEGRAM_WEBHOOK_SECRET is empty: every Telegram webhook gets 403")

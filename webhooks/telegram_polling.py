@@ -9,10 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.error import TelegramError
 
-from bot.inbound import store_inbound
+from bot.inbound import InboundWriter
 from bot.worker import ConversationWorker
 from channels.telegram import ALLOWED_UPDATES, TelegramChannel, parse_update
 
@@ -21,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 async def poll_updates(
     channel: TelegramChannel,
-    sessions: async_sessionmaker[AsyncSession],
+    inbound: InboundWriter,
     worker: ConversationWorker,
     *,
     long_poll: int = 25,
@@ -45,7 +44,5 @@ async def poll_updates(
             except ValueError as exc:
                 logger.warning("Telegram update %d ignored: %s", update.update_id, exc)
                 continue
-            if message is not None:
-                async with sessions() as session:
-                    if await store_inbound(session, message) is not None:
-                        worker.notify()
+            if message is not None and await inbound.store(message) is not None:
+                worker.notify()

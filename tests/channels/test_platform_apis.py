@@ -16,6 +16,7 @@ from bench.fake_platforms import FakePlatforms
 from bench.platform_users import TelegramUser
 from bench.stack import OWN_PREFIXES, ROOT
 from bot import db
+from bot.inbound import InboundWriter
 from bot.models import InboundRecord
 from bot.rasa_client import RasaClient
 from bot.worker import ConversationWorker
@@ -90,7 +91,10 @@ async def test_polling_stores_each_update_once(platforms: FakePlatforms, tmp_pat
     channel = TelegramChannel(platforms.telegram_token, platforms.url)
     rasa = RasaClient("http://127.0.0.1:9", "t")
     worker = ConversationWorker(sessions, rasa, lambda _: channel)  # never run: only notified
-    task = asyncio.create_task(poll_updates(channel, sessions, worker, long_poll=1))
+    inbound = InboundWriter(sessions)
+    writer = asyncio.create_task(inbound.run())
+    await asyncio.sleep(0)
+    task = asyncio.create_task(poll_updates(channel, inbound, worker, long_poll=1))
     try:
         for _ in range(100):
             await asyncio.sleep(0.1)
@@ -102,9 +106,10 @@ async def test_polling_stores_each_update_once(platforms: FakePlatforms, tmp_pat
                 break
         await asyncio.sleep(1.5)  # another long poll: the offset must not repeat updates
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        for running in (task, writer):
+            running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
         await channel.aclose()
         await rasa.aclose()
         await engine.dispose()
