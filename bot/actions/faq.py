@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import texts
 from bot.actions.services import knowledge_base
+from knowledge_base.embedders import PUBLISHED_VECTOR_KEY, shared_vector
 from knowledge_base.schema import Entry
 
 logger = logging.getLogger(__name__)
@@ -61,7 +62,10 @@ class ActionAnswerQuestion(Action):
         ) or INTENT_ENTRIES.get(str(intent))
         if chosen and kb.content.entry(chosen):
             return self._answer(dispatcher, chosen, lang)
-        result = kb.search(message.get("text") or "", lang)
+        vector = shared_vector(
+            message.get(PUBLISHED_VECTOR_KEY), kb.embedder
+        )  # NLU embedded it already
+        result = kb.search(message.get("text") or "", lang, vector=vector)
         logger.info(
             "kb decision=%s entry=%s score=%.3f lang=%s",
             result.decision,

