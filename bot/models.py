@@ -74,6 +74,7 @@ class OutboxRecord(Base):
     __table_args__ = (
         Index("ix_outbox_pending", "status", "next_attempt_at", "id"),
         Index("ix_outbox_platform_id", "platform_id"),
+        Index("ix_outbox_heads", "status", "conversation_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

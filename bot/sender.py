@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 
 from aiolimiter import AsyncLimiter
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import WriteGate
@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 BACKOFF_SECONDS = (1, 2, 5, 15, 60, 300)
 SESSION_WINDOW = dt.timedelta(hours=24)
+HEADS_PER_ROUND = 500  # conversations looked at per round (oldest first)
+MIN_ROUND_SECONDS = 0.005
 
 
 class OutboxSender:
@@ -66,33 +68,32 @@ class OutboxSender:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._ready.wait(), min(wait, self._poll))
                 self._ready.clear()
+                await asyncio.sleep(MIN_ROUND_SECONDS)  # a burst of wake-ups makes one round
         finally:
             self.alive = False
             for task in self._tasks:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def drain(self) -> None:
-        """Wait for the sends on the wire (tests and shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-
     async def start_due(self) -> float:
         """Start sending every row that is due; returns seconds until the next one is."""
         async with self._sessions() as session:
+            oldest = (  # per conversation only its oldest pending row may go
+                select(func.min(OutboxRecord.id))
+                .where(OutboxRecord.status == "pending")
+                .group_by(OutboxRecord.conversation_id)
+            )
             rows = (
                 await session.execute(
                     select(
                         OutboxRecord.id, OutboxRecord.conversation_id, OutboxRecord.next_attempt_at
                     )
-                    .where(OutboxRecord.status == "pending")
+                    .where(OutboxRecord.id.in_(oldest))
                     .order_by(OutboxRecord.id)
-                    .limit(1000)
+                    .limit(HEADS_PER_ROUND)
                 )
             ).tuples()
-            heads: dict[int, tuple[int, dt.datetime]] = {}
-            for row_id, conversation_id, next_attempt in rows:
-                heads.setdefault(conversation_id, (row_id, next_attempt))
+            heads = {conversation_id: (row_id, at) for row_id, conversation_id, at in rows}
         now, clock = utcnow(), time.monotonic()
         if len(self._last_sent) > 10_000:  # only recent sends matter for the per-chat gap
             self._last_sent = {k: v for k, v in self._last_sent.items() if clock - v < 60}
