@@ -7,7 +7,7 @@ import functools
 import logging
 from typing import cast
 
-from sqlalchemy import JSON, Executable, Table, bindparam, select, update
+from sqlalchemy import JSON, Executable, Table, bindparam, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -53,40 +53,88 @@ async def store_inbound(session: AsyncSession, message: InboundMessage) -> int |
 
 
 async def add_inbound(session: AsyncSession, message: InboundMessage) -> int | None:
-    """Insert the message in the session's transaction (see :func:`store_inbound`).
+    """Insert one message in the session's transaction (see :func:`add_inbound_batch`)."""
+    return (await add_inbound_batch(session, [message]))[0]
 
-    A new message reopens the user's WhatsApp window: messages held outside it go out now.
-    Three prepared Core statements, as webhooks run this for every platform message.
+
+async def add_inbound_batch(
+    session: AsyncSession, messages: list[InboundMessage]
+) -> list[int | None]:
+    """Insert messages in the session's transaction; per message its new id, or None for a
+    message the platform sent before (or an earlier copy in the same batch).
+
+    New messages reopen their users' WhatsApp window: replies held outside it go out now.
+    A handful of statements per batch, not per message, as webhooks arrive in bursts.
     """
+    if not messages:
+        return []
     upsert, insert_inbound, release_held = _statements(session.get_bind().dialect.name)
+    inbound = cast(Table, InboundRecord.__table__)
     connection = await session.connection()
     now = utcnow()
-    conversation_id = (
-        await connection.execute(
-            upsert,
-            {"channel": message.channel, "user_ref": message.user_id, "now": now,
-             "created_at": now, "updated_at": now, "mode": "bot", "choices": []},
-        )
-    ).scalar_one()  # fmt: skip
-    inserted = (
-        await connection.execute(
-            insert_inbound,
+    keys = [(m.channel, m.platform_id) for m in messages]
+    known = set(
+        (
+            await connection.execute(
+                select(inbound.c.channel, inbound.c.platform_id).where(
+                    tuple_(inbound.c.channel, inbound.c.platform_id).in_(set(keys))
+                )
+            )
+        ).tuples()
+    )
+    fresh: dict[tuple[str, str], InboundMessage] = {}
+    for key, message in zip(keys, messages, strict=True):
+        if key not in known and key not in fresh:
+            fresh[key] = message
+    conversations: dict[tuple[str, str], int] = {}
+    for message in fresh.values():
+        user = (message.channel, message.user_id)
+        if user not in conversations:
+            conversations[user] = (
+                await connection.execute(
+                    upsert,
+                    {"channel": message.channel, "user_ref": message.user_id, "now": now,
+                     "created_at": now, "updated_at": now, "mode": "bot", "choices": []},
+                )
+            ).scalar_one()  # fmt: skip
+    if not fresh:
+        return [None] * len(messages)
+    await connection.execute(
+        insert_inbound,
+        [
             {
-                "conversation_id": conversation_id,
-                "channel": message.channel,
-                "platform_id": message.platform_id,
-                "text": message.text[:MAX_TEXT_CHARS],
-                "language_hint": message.language_hint,
-                "media": [m.as_json() for m in message.media] or None,
-                "location": list(message.location) if message.location else None,
-                "reply_to": message.reply_to,
+                "conversation_id": conversations[(m.channel, m.user_id)],
+                "channel": m.channel,
+                "platform_id": m.platform_id,
+                "text": m.text[:MAX_TEXT_CHARS],
+                "language_hint": m.language_hint,
+                "media": [media.as_json() for media in m.media] or None,
+                "location": list(m.location) if m.location else None,
+                "reply_to": m.reply_to,
                 "received_at": now,
-            },
-        )
-    ).scalar()
-    if inserted is not None:
-        await connection.execute(release_held, {"conversation": conversation_id, "now": now})
-    return int(inserted) if inserted is not None else None
+            }
+            for m in fresh.values()
+        ],
+    )
+    ids = {
+        (channel, platform_id): int(row_id)
+        for row_id, channel, platform_id in (
+            await connection.execute(
+                select(inbound.c.id, inbound.c.channel, inbound.c.platform_id).where(
+                    tuple_(inbound.c.channel, inbound.c.platform_id).in_(list(fresh))
+                )
+            )
+        ).tuples()
+    }
+    await connection.execute(
+        release_held, {"conversations": sorted(set(conversations.values())), "now": now}
+    )
+    first_seen: set[tuple[str, str]] = set()
+    result: list[int | None] = []
+    for key in keys:
+        result.append(ids.get(key) if key in fresh and key not in first_seen else None)
+        first_seen.add(key)
+    return result
 
 
 @functools.cache
@@ -119,11 +167,13 @@ def _statements(dialect: str) -> tuple[Executable, Executable, Executable]:
             }
         )
         .on_conflict_do_nothing(index_elements=["channel", "platform_id"])
-        .returning(inbound.c.id)
     )
     release_held = (
         update(outbox)
-        .where(outbox.c.conversation_id == bindparam("conversation"), outbox.c.status == "held")
+        .where(
+            outbox.c.conversation_id.in_(bindparam("conversations", expanding=True)),
+            outbox.c.status == "held",
+        )
         .values(status="pending", next_attempt_at=bindparam("now"))
     )
     return upsert, insert_inbound, release_held
@@ -185,7 +235,7 @@ class InboundWriter:
     ) -> None:
         try:
             async with self._gate(), self._sessions() as session:
-                ids = [await add_inbound(session, message) for message, _ in waiting]
+                ids = await add_inbound_batch(session, [message for message, _ in waiting])
                 await session.commit()
         except Exception as exc:  # the platform retries what was not acknowledged
             logger.exception("storing %d inbound messages failed", len(waiting))
