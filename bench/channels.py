@@ -19,6 +19,8 @@ APIs (bench/fake_platforms.py), then measures:
    the fake APIs answering 429 or 500 to 20 % of sends, the worker killed (SIGKILL) twice
    and restarted by the supervisor. Every reply in the database is compared with what the
    fake platforms accepted, per chat and in order. Target: 0 lost, 0 duplicated, order kept.
+   Like Telegram, the client keeps to 40 open connections; it reports both the webhook
+   round trip and how long a webhook waited for one of those connections.
 
 Everything runs on the embedded default (SQLite, the worker as its own process).
 """
@@ -48,6 +50,9 @@ from bench.platform_users import PlatformUser, TelegramUser, WhatsAppUser
 from bench.results import write
 from bench.stack import Stack, child_processes, peak_rss_mb, start_stack, stop_stack
 
+#: Telegram opens at most 40 connections to a webhook by default (setWebhook max_connections);
+#: the chaos run's client keeps to that, as an open-loop flood would only measure its own queue
+PLATFORM_CONNECTIONS = 40
 SECRET = "bench-telegram-webhook-secret"  # noqa: S105 (the fakes' test secret)
 QUESTIONS = [
     "ikamet iznimi nasıl uzatırım",
@@ -189,6 +194,8 @@ async def chaos(
     platforms.set_faults(rate=0.2, codes=[429, 500], retry_after=1)
     before = {row[0] for row in db_rows(stack, "SELECT id FROM inbound_messages")}
     acks: list[float] = []
+    waits: list[float] = []  # time a webhook waited for one of the platform's connections
+    connections = asyncio.Semaphore(PLATFORM_CONNECTIONS)
     statuses: dict[int, int] = defaultdict(int)
     limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
@@ -200,10 +207,13 @@ async def chaos(
             async def one(delay: float) -> None:
                 await asyncio.sleep(delay)
                 for _ in range(20):  # a platform retries until it gets a 2xx
-                    try:
-                        status, took = await poster.post(user, body)
-                    except httpx.HTTPError:
-                        status, took = 0, 0.0
+                    queued = time.perf_counter()
+                    async with connections:  # the platform's own limit of open connections
+                        waits.append(time.perf_counter() - queued)
+                        try:
+                            status, took = await poster.post(user, body)
+                        except httpx.HTTPError:
+                            status, took = 0, 0.0
                     statuses[status] += 1
                     if status == 200:
                         acks.append(took)
@@ -255,6 +265,8 @@ async def chaos(
         "drained": drained,
         "seconds": round(elapsed, 1),
         "ack_ms": pct(acks),
+        "platform_connections": PLATFORM_CONNECTIONS,
+        "platform_queue_ms": pct(waits),
         "webhook_statuses": dict(statuses),
         "refused_sends": platforms.refused(),
     }
@@ -436,7 +448,9 @@ def report(figures: dict[str, Any]) -> None:
         ("chaos: duplicated replies", str(chaos_["duplicated_replies"]), "0"),
         ("chaos: chats out of order", str(chaos_["chats_out_of_order"]), "0"),
         ("chaos: worker kills", str(len(chaos_["worker_kills"])), "2"),
-        ("chaos: ack p99 (ms)", str(chaos_["ack_ms"]["p99"]), ""),
+        ("chaos: ack p50/p95/p99 (ms)", "{p50} / {p95} / {p99}".format(**chaos_["ack_ms"]), ""),
+        ("chaos: wait for a platform connection p99 (ms)",
+         str(chaos_["platform_queue_ms"]["p99"]), ""),
         ("throughput Rasa REST (msg/s)", str(tp["rasa_rest_msgs_per_s"]), ""),
         ("throughput Uyum end to end (msg/s)", str(tp["uyum_msgs_per_s"]), ""),
         ("throughput ratio", str(tp["ratio"]), ">= 0.7"),
