@@ -10,6 +10,7 @@ import datetime as dt
 import itertools
 import json
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -19,6 +20,7 @@ from telegram import CallbackQuery, Chat, Message, Update, User
 from twilio.request_validator import RequestValidator
 
 from bench.fake_platforms import FakePlatforms
+from bench.stack import long_poll
 
 _update_ids = itertools.count(int(time.time() * 1000) % 1_000_000_000)
 _chat_ids = itertools.count(700_000_000 + int(time.time()) % 100_000 * 1000)
@@ -26,7 +28,7 @@ _numbers = itertools.count(5_300_000_000 + int(time.time()) % 100_000 * 1000)
 
 
 @dataclass
-class PlatformUser:
+class PlatformUser(ABC):
     """Base: what every simulated user shares (the fakes, the gateway, what was read)."""
 
     platforms: FakePlatforms
@@ -35,26 +37,23 @@ class PlatformUser:
     read: int = 0  # messages to this user read so far
 
     @property
+    @abstractmethod
     def address(self) -> str:
-        raise NotImplementedError
+        """Where the platform delivers this user's replies (chat id or WhatsApp number)."""
 
     def replies(self, *, expect: int = 1, timeout: float = 30.0) -> list[dict[str, Any]]:
         """New messages the fake platform accepted for this user (waits for ``expect``)."""
-        got: list[dict[str, Any]] = []
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            wait = 0.8 if len(got) >= expect else min(5.0, deadline - time.monotonic())
-            new = httpx.get(
+
+        def fetch(wait: float) -> list[dict[str, Any]]:
+            new: list[dict[str, Any]] = httpx.get(
                 f"{self.platforms.url}/_fake/inbox",
                 params={"to": self.address, "after": self.read, "wait": wait},
                 timeout=wait + 10,
             ).json()["messages"]
-            if not new and len(got) >= expect:
-                break
             self.read += len(new)
-            got.extend(new)
-        assert len(got) >= expect, f"expected {expect} replies, got {got}"
-        return got
+            return new
+
+        return long_poll(fetch, expect=expect, timeout=timeout)
 
 
 @dataclass

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,29 +74,35 @@ class SandboxUser:
         return self.replies(expect=expect, timeout=timeout)
 
     def replies(self, *, expect: int = 1, timeout: float = 30.0) -> list[dict[str, Any]]:
-        got: list[dict[str, Any]] = []
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            wait = 0.8 if len(got) >= expect else min(5.0, deadline - time.monotonic())
-            response = httpx.get(
+        def fetch(wait: float) -> list[dict[str, Any]]:
+            new: list[dict[str, Any]] = httpx.get(
                 f"{self.gateway}/sandbox/api/messages",
-                params={
-                    "channel": self.channel,
-                    "user": self.user,
-                    "after": self.seen,
-                    "wait": wait,
-                },
+                params={"channel": self.channel, "user": self.user, "after": self.seen,
+                        "wait": wait},
                 timeout=wait + 10,
-            )
-            new = response.json()["messages"]
-            if not new and len(got) >= expect:
-                break
-            for message in new:
-                self.seen = max(self.seen, message["id"])
-            got.extend(new)
+            ).json()["messages"]  # fmt: skip
+            self.seen = max([self.seen, *(m["id"] for m in new)])
+            return new
+
+        got = long_poll(fetch, expect=expect, timeout=timeout)
         self.transcript.extend(got)
-        assert len(got) >= expect, f"expected {expect} replies, got {got}"
         return got
+
+
+def long_poll(
+    fetch: Callable[[float], list[dict[str, Any]]], *, expect: int, timeout: float
+) -> list[dict[str, Any]]:
+    """Messages from ``fetch(wait)`` until ``expect`` arrived and nothing more follows."""
+    got: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        wait = 0.8 if len(got) >= expect else min(5.0, deadline - time.monotonic())
+        new = fetch(wait)
+        if not new and len(got) >= expect:
+            break
+        got.extend(new)
+    assert len(got) >= expect, f"expected {expect} replies, got {got}"
+    return got
 
 
 def start_stack(tmp: Path, extra_env: dict[str, str] | None = None) -> Stack:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+from collections.abc import Callable
 from typing import cast
 
 from sqlalchemy import JSON, Executable, Table, bindparam, select, tuple_, update
@@ -199,8 +200,10 @@ class InboundWriter:
         *,
         batch: int = 200,
         gate: WriteGate | None = None,
+        on_stored: Callable[[], None] | None = None,
     ) -> None:
         self._sessions = sessions
+        self._on_stored = on_stored  # e.g. wake the worker when something new arrived
         self._gate = gate or WriteGate()
         self._batch = batch
         self._queue: asyncio.Queue[tuple[InboundMessage, asyncio.Future[int | None]]] = (
@@ -248,3 +251,5 @@ class InboundWriter:
         for (_, future), stored in zip(waiting, ids, strict=True):
             if not future.done():
                 future.set_result(stored)
+        if self._on_stored and any(i is not None for i in ids):
+            self._on_stored()

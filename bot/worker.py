@@ -14,7 +14,7 @@ from collections.abc import Callable
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import texts
+from bot import db, texts
 from bot.db import WriteGate
 from bot.models import ButtonPayload, Conversation, InboundRecord, OutboxRecord, utcnow
 from bot.rasa_client import RasaClient
@@ -271,8 +271,7 @@ async def run_worker(settings: Settings) -> None:
     A kill at any moment loses nothing: a message's replies and its ``done`` mark are one
     transaction, so an interrupted message is simply processed again by the next worker.
     """
-    from bot import db
-    from bot.adapters import build_adapters
+    from bot.adapters import build_adapters  # the platform clients: only in the worker process
 
     await db.upgrade_async(settings.app_database_url)
     engine = db.make_engine(settings.app_database_url)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from typing import Any
 
 from telegram import (
@@ -20,7 +19,6 @@ from telegram.request import HTTPXRequest
 from channels.base import callback_key, split_message
 from channels.messages import Delivery, InboundMessage, Media, OutboundMessage
 
-logger = logging.getLogger(__name__)
 TEXT_LIMIT = 4096  # the Bot API's limit for one message
 ALLOWED_UPDATES = ["message", "callback_query"]
 #: slash commands a user may type, as the intents they mean to the dialogue

@@ -17,7 +17,6 @@ from twilio.rest import Client
 from channels.base import number_choices, split_message
 from channels.messages import Delivery, InboundMessage, Media, OutboundMessage
 
-logger = logging.getLogger(__name__)
 TEXT_LIMIT = 1500  # Twilio refuses bodies over 1,600 characters; leave room for numbering
 MAX_CHOICES = 10  # WhatsApp list messages hold 10 rows; more choices would not be readable
 #: Twilio error codes after which retrying cannot help

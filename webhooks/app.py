@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             poll_interval=settings.poll_interval,
             gate=gate,
         )
-        inbound = InboundWriter(sessions, gate=gate)
+        inbound = InboundWriter(sessions, gate=gate, on_stored=worker.notify)
         state = GatewayState(
             settings, engine, sessions, gate, rasa, adapters, inbound, worker, sender
         )
@@ -57,9 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.gateway_worker:
             state.tasks.append(asyncio.create_task(worker.run()))
         if adapters.telegram and settings.telegram_mode == "polling":
-            state.tasks.append(
-                asyncio.create_task(poll_updates(adapters.telegram, inbound, worker))
-            )
+            state.tasks.append(asyncio.create_task(poll_updates(adapters.telegram, inbound)))
         elif adapters.telegram and not settings.telegram_webhook_secret.get_secret_value():
             logger.warning("TELEGRAM_WEBHOOK_SECRET is empty: every Telegram webhook gets 403")
         app.state.gateway = state

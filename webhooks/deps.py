@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.errors import PayloadTooLargeError
 from webhooks.state import GatewayState
@@ -18,14 +16,6 @@ async def get_state(request: Request) -> GatewayState:  # async: no thread hop p
 
 
 StateDep = Annotated[GatewayState, Depends(get_state)]
-
-
-async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
-    async with state.sessions() as session:
-        yield session
-
-
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
 async def limited_body(request: Request, state: StateDep) -> bytes:

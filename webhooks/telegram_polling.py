@@ -12,7 +12,6 @@ import logging
 from telegram.error import TelegramError
 
 from bot.inbound import InboundWriter
-from bot.worker import ConversationWorker
 from channels.telegram import ALLOWED_UPDATES, TelegramChannel, parse_update
 
 logger = logging.getLogger(__name__)
@@ -21,7 +20,6 @@ logger = logging.getLogger(__name__)
 async def poll_updates(
     channel: TelegramChannel,
     inbound: InboundWriter,
-    worker: ConversationWorker,
     *,
     long_poll: int = 25,
 ) -> None:
@@ -44,5 +42,5 @@ async def poll_updates(
             except ValueError as exc:
                 logger.warning("Telegram update %d ignored: %s", update.update_id, exc)
                 continue
-            if message is not None and await inbound.store(message) is not None:
-                worker.notify()
+            if message is not None:
+                await inbound.store(message)

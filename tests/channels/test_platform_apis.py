@@ -18,8 +18,6 @@ from bench.stack import OWN_PREFIXES, ROOT
 from bot import db
 from bot.inbound import InboundWriter
 from bot.models import InboundRecord
-from bot.rasa_client import RasaClient
-from bot.worker import ConversationWorker
 from channels.messages import Button, OutboundMessage
 from channels.telegram import TelegramChannel
 from channels.whatsapp import WhatsAppChannel
@@ -89,12 +87,10 @@ async def test_polling_stores_each_update_once(platforms: FakePlatforms, tmp_pat
     engine = db.make_engine(url)
     sessions = db.make_sessionmaker(engine)
     channel = TelegramChannel(platforms.telegram_token, platforms.url)
-    rasa = RasaClient("http://127.0.0.1:9", "t")
-    worker = ConversationWorker(sessions, rasa, lambda _: channel)  # never run: only notified
     inbound = InboundWriter(sessions)
     writer = asyncio.create_task(inbound.run())
     await asyncio.sleep(0)
-    task = asyncio.create_task(poll_updates(channel, inbound, worker, long_poll=1))
+    task = asyncio.create_task(poll_updates(channel, inbound, long_poll=1))
     try:
         for _ in range(100):
             await asyncio.sleep(0.1)
@@ -111,7 +107,6 @@ async def test_polling_stores_each_update_once(platforms: FakePlatforms, tmp_pat
             with contextlib.suppress(asyncio.CancelledError):
                 await running
         await channel.aclose()
-        await rasa.aclose()
         await engine.dispose()
     assert [r.text for r in rows] == ["merhaba", "ikamet izni", "/menu"]
     assert [r.platform_id for r in rows] == [str(u["update_id"]) for u in updates]

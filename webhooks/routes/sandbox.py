@@ -46,7 +46,6 @@ async def post_message(body: SandboxMessage, state: StateDep) -> dict[str, objec
         language_hint=body.language_hint,
     )
     stored = await state.inbound.store(message)
-    state.worker.notify()
     return {"accepted": True, "duplicate": stored is None}
 
 

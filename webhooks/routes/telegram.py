@@ -34,8 +34,8 @@ async def telegram_update(
         message = parse_update(payload)
     except ValueError as exc:
         raise BadRequestError(str(exc)) from None
-    if message is not None and await state.inbound.store(message) is not None:
-        state.worker.notify()
+    if message is not None:
+        await state.inbound.store(message)
     # the reply to a webhook may carry one Bot API call: stop the pressed button's spinner
     return JSONResponse(callback_answer(payload) or {"ok": True})
 

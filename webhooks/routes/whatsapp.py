@@ -49,8 +49,8 @@ async def whatsapp_message(
         message = parse_form(form)
     except ValueError as exc:
         raise BadRequestError(str(exc)) from None
-    if message is not None and await state.inbound.store(message) is not None:
-        state.worker.notify()
+    if message is not None:
+        await state.inbound.store(message)
     return Response(EMPTY_TWIML, media_type="application/xml")
 
 
