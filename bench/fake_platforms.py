@@ -18,6 +18,7 @@ import contextlib
 import itertools
 import json
 import random
+import re
 import subprocess
 import sys
 import time
@@ -59,6 +60,7 @@ class World:
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     rng: random.Random = field(default_factory=lambda: random.Random(7))
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    contents: dict[str, dict[str, Any]] = field(default_factory=dict)  # Content API, by sid
 
     def accept(self, message: dict[str, Any]) -> None:
         self.accepted.append(message)
@@ -127,6 +129,9 @@ def create_app(world: World) -> FastAPI:
         elif isinstance(failure, int):
             world.refused += 1
             return _twilio_error(failure, 20429 if failure == 429 else 20500, "fake failure")
+        rendered = _render_content(world, params)
+        if isinstance(rendered, Response):
+            return rendered
         message_sid = f"SM{next(world.ids):032x}"
         world.accept(
             {
@@ -138,6 +143,7 @@ def create_app(world: World) -> FastAPI:
                 "content_sid": params.get("ContentSid"),
                 "content_variables": params.get("ContentVariables"),
                 "at": time.time(),
+                **rendered,
             }
         )
         callback = params.get("StatusCallback")
@@ -148,6 +154,29 @@ def create_app(world: World) -> FastAPI:
         body = {"sid": message_sid, "account_sid": sid, "to": to, "status": "queued",
                 "body": params.get("Body", ""), "direction": "outbound-api"}  # fmt: skip
         return JSONResponse(body, status_code=201)
+
+    # --- Twilio Content API (content.twilio.com) ---------------------------------------
+    @app.post("/v1/Content")
+    async def content_create(request: Request) -> Response:
+        if not _twilio_auth_ok(world, request):
+            return _twilio_error(401, 20003, "Authenticate")
+        params = await _params(request)
+        if not params.get("friendly_name") or not isinstance(params.get("types"), dict):
+            return _twilio_error(400, 20001, "friendly_name and types are required")
+        sid = f"HX{next(world.ids):032x}"
+        world.contents[sid] = {**params, "sid": sid, "account_sid": world.twilio_sid}
+        world.calls.append({"method": "content.create", "params": params})
+        return JSONResponse(world.contents[sid], status_code=201)
+
+    @app.get("/v1/Content")
+    async def content_list(request: Request, PageSize: int = 50) -> Response:  # noqa: N803
+        if not _twilio_auth_ok(world, request):
+            return _twilio_error(401, 20003, "Authenticate")
+        world.calls.append({"method": "content.list", "params": {}})
+        meta = {"page": 0, "page_size": PageSize, "key": "contents", "next_page_url": None,
+                "first_page_url": str(request.url), "previous_page_url": None,
+                "url": str(request.url)}  # fmt: skip
+        return JSONResponse({"contents": list(world.contents.values())[:PageSize], "meta": meta})
 
     # --- control API ------------------------------------------------------------------
     @app.get("/_fake/accepted")
@@ -251,6 +280,40 @@ async def _status_callbacks(world: World, url: str, sid: str, to: str) -> None:
                 await client.post(url, data=form, headers=headers)
             except httpx.HTTPError:
                 return
+
+
+def _render_content(world: World, params: dict[str, Any]) -> dict[str, Any] | Response:
+    """A quick-reply Content template filled with its variables, as the user would see it.
+
+    Refuses what Twilio refuses (error 21656): missing or empty variables, and body
+    variables holding a newline, a tab or more than four spaces in a row.
+    """
+    content = world.contents.get(str(params.get("ContentSid") or ""))
+    if content is None:
+        return {}  # a plain message, or an approved template this fake does not know
+    try:
+        variables = json.loads(str(params.get("ContentVariables") or "{}"))
+    except ValueError:
+        return _twilio_error(400, 21656, "The ContentVariables Parameter is invalid")
+    quick = content["types"].get("twilio/quick-reply") or {}
+
+    def fill(template: str, *, body: bool = False) -> str | None:
+        def value(match: re.Match[str]) -> str:
+            return str(variables.get(match.group(1), ""))
+
+        filled = re.sub(r"\{\{(\w+)\}\}", value, template)
+        names = re.findall(r"\{\{(\w+)\}\}", template)
+        if any(not str(variables.get(n, "")) for n in names):
+            return None
+        if body and any(re.search(r"[\n\t]| {5,}", str(variables[n])) for n in names):
+            return None
+        return filled
+
+    text = fill(str(quick.get("body", "")), body=True)
+    buttons = [(fill(a.get("title", "")), fill(a.get("id", ""))) for a in quick.get("actions", [])]
+    if text is None or any(t is None or i is None for t, i in buttons):
+        return _twilio_error(400, 21656, "The ContentVariables Parameter is invalid")
+    return {"text": text, "buttons": [{"title": t, "payload": i} for t, i in buttons]}
 
 
 def _twilio_auth_ok(world: World, request: Request) -> bool:

@@ -58,6 +58,7 @@ def build_adapters(settings: Settings) -> Adapters:
                 api_base_url=settings.twilio_api_base_url,
                 status_callback=settings.public_base_url.rstrip("/") + "/webhooks/whatsapp/status",
                 max_per_second=settings.twilio_max_per_second,
+                quick_replies=settings.twilio_quick_replies,
             )
         except ValueError as exc:
             raise ConfigError(str(exc), hint="see .env.example") from None

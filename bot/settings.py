@@ -101,6 +101,8 @@ class Settings(BaseSettings):
         "https://api.twilio.com", validation_alias=_env("TWILIO_API_BASE_URL")
     )
     twilio_max_per_second: float = Field(10.0, gt=0)  # messages per second your sender may send
+    # True: up to 3 buttons go as Twilio Content quick replies instead of numbered choices
+    twilio_quick_replies: bool = Field(False, validation_alias=_env("TWILIO_QUICK_REPLIES"))
     max_webhook_bytes: int = Field(262_144, ge=1024)  # larger request bodies get 413
 
     # admin API

@@ -18,6 +18,7 @@ from bench.stack import OWN_PREFIXES, ROOT
 from bot import db
 from bot.inbound import InboundWriter
 from bot.models import InboundRecord
+from channels.base import callback_key
 from channels.messages import Button, OutboundMessage
 from channels.telegram import TelegramChannel
 from channels.whatsapp import WhatsAppChannel
@@ -76,6 +77,58 @@ async def test_platform_answers_become_the_right_delivery(faults: FakePlatforms)
     finally:
         await telegram.aclose()
         await whatsapp.aclose()
+
+
+async def test_whatsapp_quick_replies_through_one_content_template(
+    platforms: FakePlatforms,
+) -> None:
+    whatsapp = WhatsAppChannel(
+        platforms.twilio_sid, platforms.twilio_token, sender="+14155238886",
+        api_base_url=platforms.url, quick_replies=True,
+    )  # fmt: skip
+    to = "whatsapp:+905551112299"
+    answer = OutboundMessage(
+        "Kayıt için il göç idaresine gidin.\n\nBu yanıt yardımcı oldu mu?",
+        (
+            Button("👍", '/feedback_positive{"entry":"x"}'),
+            Button("👎", "/feedback_negative" + "x" * 70),
+        ),
+    )
+    try:
+        pieces = whatsapp.render(answer)
+        assert [p.text for p in pieces] == [
+            "Kayıt için il göç idaresine gidin.",
+            "Bu yanıt yardımcı oldu mu?",
+        ]
+        assert pieces[-1].buttons == answer.buttons and not pieces[0].buttons
+        after = len(platforms.accepted())
+        for piece in pieces:
+            assert (await whatsapp.send(to, piece)).ok
+        other = OutboundMessage("Başka?", (Button("Evet", "/affirm"), Button("Hayır", "/deny")))
+        assert (await whatsapp.send(to, other)).ok
+        sent = platforms.accepted(after)
+        assert sent[0]["text"] == "Kayıt için il göç idaresine gidin."
+        assert not sent[0]["content_sid"]
+        assert sent[1]["text"] == "Bu yanıt yardımcı oldu mu?"
+        assert sent[1]["buttons"] == [
+            {"title": "👍", "payload": '/feedback_positive{"entry":"x"}'},
+            {"title": "👎", "payload": callback_key("/feedback_negative" + "x" * 70)},
+        ]
+        assert sent[2]["content_sid"] == sent[1]["content_sid"]  # one template per shape
+        creates = [c for c in platforms.calls() if c["method"] == "content.create"]
+        assert len(creates) == 1 and creates[0]["params"]["friendly_name"] == "uyum_quick_reply_2"
+    finally:
+        await whatsapp.aclose()
+    # a new process finds the template instead of creating another
+    again = WhatsAppChannel(
+        platforms.twilio_sid, platforms.twilio_token, sender="+14155238886",
+        api_base_url=platforms.url, quick_replies=True,
+    )  # fmt: skip
+    try:
+        assert (await again.send(to, other)).ok
+        assert len([c for c in platforms.calls() if c["method"] == "content.create"]) == 1
+    finally:
+        await again.aclose()
 
 
 async def test_polling_stores_each_update_once(platforms: FakePlatforms, tmp_path: Path) -> None:

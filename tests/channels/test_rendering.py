@@ -73,3 +73,18 @@ def test_callback_key_fits_telegrams_64_bytes() -> None:
 )  # fmt: skip
 def test_opt_keywords(text: str, command: str | None) -> None:
     assert opt_command(text) == command
+
+
+async def test_choices_that_cannot_be_quick_replies_stay_numbered() -> None:
+    whatsapp = WhatsAppChannel("AC" + "0" * 32, "token", sender="+1", quick_replies=True)
+    await whatsapp.aclose()
+    four = tuple(Button(f"Seçenek {i}", f"/c{i}") for i in range(4))
+    long_title = (Button("Bir insanla konuşmak istiyorum", "/request_human"),)
+    for message in (
+        OutboundMessage("Hangisi?", four),  # more than 3 buttons
+        OutboundMessage("Hangisi?", long_title),  # a title over 20 characters
+        OutboundMessage("x" * 300, (Button("Evet", "/affirm"),)),  # last line over 255
+        OutboundMessage("Bak", (Button("Evet", "/affirm"),), media_url="https://e.org/a.png"),
+    ):
+        (rendered,) = whatsapp.render(message)
+        assert not rendered.buttons and "1. " in rendered.text

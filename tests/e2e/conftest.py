@@ -30,6 +30,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, platforms: FakePlatforms) ->
         **platforms.env(),
         "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
         "UYUM_TELEGRAM_CHAT_INTERVAL": "0.2",
+        "TWILIO_QUICK_REPLIES": "true",
     }
     running = start_stack(tmp_path_factory.mktemp("stack"), env)
     yield running

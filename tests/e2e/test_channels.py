@@ -58,12 +58,15 @@ def test_telegram_retries_are_answered_once(telegram_user: TelegramUser) -> None
     assert len(replies) == 1 and replies[0]["text"].startswith("Merhaba")
 
 
-def test_whatsapp_numbered_choices_and_delivery_reports(
+def test_whatsapp_quick_replies_numbered_choices_and_delivery_reports(
     whatsapp_user: WhatsAppUser, stack: Stack
 ) -> None:
     menu = whatsapp_user.say("menü")
-    assert "1. " in menu[-1]["text"] and "3. " in menu[-1]["text"]
-    picker = whatsapp_user.say("3")
+    assert len(menu[-1]["buttons"]) == 3  # quick-reply buttons (TWILIO_QUICK_REPLIES)
+    language = menu[-1]["buttons"][2]
+    pressed = whatsapp_user.form(language["title"], ButtonPayload=language["payload"])
+    assert whatsapp_user.post(pressed).status_code == 200
+    picker = whatsapp_user.replies()  # more than 3 choices: a numbered list
     assert "Türkçe" in picker[-1]["text"] and "فارسی" in picker[-1]["text"]
     chosen = whatsapp_user.say("۳")  # 3 on a Persian keyboard: فارسی
     assert arabic_script(chosen[-1]["text"])
@@ -82,7 +85,7 @@ def test_whatsapp_numbered_choices_and_delivery_reports(
 
 
 def test_whatsapp_voice_note_gets_a_text_only_reply_in_the_users_language(
-    whatsapp_user: WhatsAppUser,
+    whatsapp_user: WhatsAppUser, stack: Stack
 ) -> None:
     whatsapp_user.say("Merhaba")
     voice = whatsapp_user.form(
@@ -91,8 +94,20 @@ def test_whatsapp_voice_note_gets_a_text_only_reply_in_the_users_language(
     )  # fmt: skip
     assert whatsapp_user.post(voice).status_code == 200
     [reply] = whatsapp_user.replies()
-    assert reply["text"].startswith(texts.text("text_only", "tr"))
-    assert "1. " + texts.text("talk_to_person", "tr") in reply["text"]
+    assert reply["text"] == texts.text("text_only", "tr")
+    [person] = reply["buttons"]  # a WhatsApp quick-reply button (TWILIO_QUICK_REPLIES)
+    assert person["title"] == texts.text("talk_to_person", "tr")
+    pressed = whatsapp_user.form(person["title"], ButtonText=person["title"],
+                                 ButtonPayload=person["payload"])  # fmt: skip
+    assert whatsapp_user.post(pressed).status_code == 200
+    assert whatsapp_user.replies()
+    with sqlite3.connect(stack.data_dir / "uyum.db") as db:
+        (text,) = db.execute(
+            "SELECT i.text FROM inbound_messages i JOIN conversations c"
+            " ON c.id = i.conversation_id WHERE c.user_ref = ? ORDER BY i.id DESC LIMIT 1",
+            (whatsapp_user.number,),
+        ).fetchone()
+    assert text == "/request_human"  # the payload, not the title, reached the dialogue
 
 
 def test_stop_and_start_on_whatsapp(whatsapp_user: WhatsAppUser, stack: Stack) -> None:
