@@ -1,16 +1,31 @@
-"""The app database: conversations, inbound messages and the outbox."""
+"""The app database: conversations, inbound messages, the outbox, handovers and operators."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def aware(moment: dt.datetime) -> dt.datetime:
+    """A stored time with its zone: SQLite gives back naive datetimes, stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 class Base(DeclarativeBase):
@@ -83,7 +98,10 @@ class OutboxRecord(Base):
         ForeignKey("inbound_messages.id", ondelete="SET NULL")
     )
     body: Mapped[dict[str, Any]] = mapped_column()
-    kind: Mapped[str] = mapped_column(String(16), default="reply")  # reply | proactive
+    kind: Mapped[str] = mapped_column(String(16), default="reply")  # reply | proactive | operator
+    operator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("operators.id", ondelete="SET NULL")
+    )  # who wrote it, for operators' replies
     #: pending | sent | failed | held (outside the WhatsApp window) | skipped (opted out)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
@@ -105,3 +123,93 @@ class ButtonPayload(Base):
 
     key: Mapped[str] = mapped_column(String(40), primary_key=True)
     payload: Mapped[str] = mapped_column(Text)
+
+
+class Operator(Base):
+    """A person of the office who answers handed-over conversations."""
+
+    __tablename__ = "operators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(200))  # argon2
+    role: Mapped[str] = mapped_column(String(16), default="operator")  # operator|supervisor|admin
+    team: Mapped[str] = mapped_column(String(40), default="general")
+    languages: Mapped[list[Any]] = mapped_column(default=list)  # languages the person reads
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OperatorSession(Base):
+    """A signed-in console session; the cookie holds a token whose hash is the key."""
+
+    __tablename__ = "operator_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id", ondelete="CASCADE"))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Handover(Base):
+    """A conversation handed to a person: queued, then assigned, then closed."""
+
+    __tablename__ = "handovers"
+    __table_args__ = (
+        Index("ix_handovers_state", "state", "priority", "id"),
+        Index("ix_handovers_conversation", "conversation_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(16), default="queued")  # queued|assigned|closed
+    priority: Mapped[int] = mapped_column(default=0)  # 1: urgent (protection)
+    reason: Mapped[str] = mapped_column(String(40))  # asked|kb_fallback|negative_feedback|...
+    language: Mapped[str | None] = mapped_column(String(8))
+    channel: Mapped[str] = mapped_column(String(40))
+    team: Mapped[str | None] = mapped_column(String(40))  # the team of whoever holds it
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id", ondelete="SET NULL"))
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    assigned_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class HandoverNote(Base):
+    """An operator's internal note on a handover; never sent to the user."""
+
+    __tablename__ = "handover_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handover_id: Mapped[int] = mapped_column(ForeignKey("handovers.id", ondelete="CASCADE"))
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditEntry(Base):
+    """One operator action (sign-in, claim, reply, transfer, close, account change)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(40))
+    handover_id: Mapped[int | None] = mapped_column()
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)  # ids and states, no content
+
+
+class ConsoleEvent(Base):
+    """A change the console shows live (new handover, claim, message, close)."""
+
+    __tablename__ = "console_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    kind: Mapped[str] = mapped_column(String(32))
+    handover_id: Mapped[int | None] = mapped_column()
+    conversation_id: Mapped[int | None] = mapped_column()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -11,6 +12,22 @@ from channels.messages import Button, OutboundMessage
 from common.errors import UpstreamError
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class HandoverRequest:
+    """An action's request to hand the conversation to a person (a custom payload)."""
+
+    reason: str
+    priority: int = 0
+
+
+@dataclass
+class BotTurn:
+    """What Rasa answered to one message: messages, and maybe a handover request."""
+
+    messages: list[OutboundMessage] = field(default_factory=list)
+    handover: HandoverRequest | None = None
 
 
 class RasaClient:
@@ -23,7 +40,7 @@ class RasaClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[OutboundMessage]:
+    async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> BotTurn:
         try:
             response = await self._http.post(
                 "/webhooks/rest/webhook",
@@ -33,7 +50,32 @@ class RasaClient:
             raise UpstreamError(f"Rasa did not answer ({exc.__class__.__name__})") from None
         if response.status_code != 200:
             raise UpstreamError(f"Rasa answered HTTP {response.status_code}")
-        return [self._to_outbound(item) for item in response.json() if item.get("text")]
+        turn = BotTurn()
+        for item in response.json():
+            custom = item.get("custom")
+            if item.get("text"):
+                turn.messages.append(self._to_outbound(item))
+            elif isinstance(custom, dict) and custom.get("entry") and turn.messages:
+                turn.messages[-1] = replace(turn.messages[-1], entry=str(custom["entry"]))
+            elif isinstance(custom, dict) and isinstance(custom.get("handover"), dict):
+                request = custom["handover"]
+                turn.handover = HandoverRequest(
+                    str(request.get("reason") or "asked"), int(request.get("priority") or 0)
+                )
+        return turn
+
+    async def append_events(self, sender: str, events: list[dict[str, Any]]) -> None:
+        """Add events to the conversation's tracker (Rasa's HTTP API, with the token)."""
+        try:
+            response = await self._http.post(
+                f"/conversations/{sender}/tracker/events",
+                params={"token": self._token, "include_events": "NONE"},
+                json=events,
+            )
+        except httpx.HTTPError as exc:
+            raise UpstreamError(f"Rasa did not answer ({exc.__class__.__name__})") from None
+        if response.status_code != 200:
+            raise UpstreamError(f"Rasa answered HTTP {response.status_code} to tracker events")
 
     @staticmethod
     def _to_outbound(item: dict[str, Any]) -> OutboundMessage:

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import WriteGate
-from bot.models import Conversation, OutboxRecord, utcnow
+from bot.models import Conversation, OutboxRecord, aware, utcnow
 from channels.base import ChannelAdapter
 from channels.messages import Delivery, OutboundMessage
 
@@ -103,7 +103,7 @@ class OutboxSender:
                 continue
             if len(self._in_flight) >= self._max_in_flight:
                 return 0.05
-            not_before = (_aware(next_attempt) - now).total_seconds()
+            not_before = (aware(next_attempt) - now).total_seconds()
             if not_before > 0:
                 wait = min(wait, not_before)
                 continue
@@ -174,7 +174,7 @@ def _blocked(
         return "skipped", "the user cannot be reached (blocked the bot or left)"
     if adapter.session_window and message.template is None:
         last = conversation.last_inbound_at
-        if last is None or utcnow() - _aware(last) > SESSION_WINDOW:
+        if last is None or utcnow() - aware(last) > SESSION_WINDOW:
             return "held", "outside the WhatsApp 24-hour window; goes when the user writes"
     return None
 
@@ -195,7 +195,3 @@ def _record(row: OutboxRecord, conversation: Conversation, delivery: Delivery) -
     wait = delivery.retry_after or BACKOFF_SECONDS[min(row.attempts, len(BACKOFF_SECONDS)) - 1]
     row.next_attempt_at = utcnow() + dt.timedelta(seconds=wait)
     logger.warning("outbox %d: %s; retry in %.1f s", row.id, row.last_error, wait)
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

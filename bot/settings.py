@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.office_hours import OfficeHours
 from common.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -105,6 +106,15 @@ class Settings(BaseSettings):
     twilio_quick_replies: bool = Field(False, validation_alias=_env("TWILIO_QUICK_REPLIES"))
     max_webhook_bytes: int = Field(262_144, ge=1024)  # larger request bodies get 413
 
+    # handover to people and the operator console
+    office_hours: str = "mon-fri 09:00-17:00"  # when operators answer, in office_timezone
+    office_timezone: str = "Europe/Istanbul"
+    # seconds a new handover is shown only to operators who read the user's language
+    handover_offer_seconds: float = Field(60.0, ge=0)
+    console_session_hours: float = Field(12.0, gt=0)  # a console sign-in lasts this long
+    # the console's session cookie is sent over HTTPS only (true in production)
+    console_secure_cookie: bool = False
+
     # admin API
     admin_token: SecretStr = SecretStr("")
 
@@ -131,6 +141,15 @@ class Settings(BaseSettings):
                 + ", ".join(problems)
             )
         return self
+
+    @model_validator(mode="after")
+    def _check_office_hours(self) -> Settings:
+        OfficeHours.parse(self.office_hours, self.office_timezone)  # ValueError: a clear message
+        return self
+
+    @property
+    def office(self) -> OfficeHours:
+        return OfficeHours.parse(self.office_hours, self.office_timezone)
 
     @property
     def telegram_enabled(self) -> bool:

@@ -15,11 +15,24 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import db, texts
+from bot.audit import console_event
 from bot.db import WriteGate
+from bot.handover import (
+    CLOSED_INTENT,
+    CONTROL_PREFIX,
+    URGENT,
+    open_for,
+    open_handover,
+    queue_position,
+    queued_notice,
+)
 from bot.models import ButtonPayload, Conversation, InboundRecord, OutboxRecord, utcnow
-from bot.rasa_client import RasaClient
-from bot.settings import Settings
-from channels.base import CALLBACK_KEY, ChannelAdapter, callback_key, resolve_choice
+from bot.office_hours import OfficeHours
+from bot.outbox import write_outbox
+from bot.protection import is_protection_case
+from bot.rasa_client import BotTurn, HandoverRequest, RasaClient
+from bot.settings import Settings, get_settings
+from channels.base import CALLBACK_KEY, ChannelAdapter, resolve_choice
 from channels.keywords import opt_command
 from channels.messages import Button, OutboundMessage
 from common.errors import UpstreamError
@@ -42,8 +55,10 @@ class ConversationWorker:
         poll_interval: float = 0.5,
         retry_delay: float = 1.0,
         gate: WriteGate | None = None,
+        office: OfficeHours | None = None,
     ) -> None:
         self._sessions = sessions
+        self._office = office or get_settings().office
         self._gate = gate or WriteGate()
         self._rasa = rasa
         self._adapters = adapters
@@ -117,25 +132,96 @@ class ConversationWorker:
             assert conversation is not None
             adapter = self._adapters(conversation.channel)
             text = await _resolve_buttons(session, conversation, adapter, record.text)
-            if not (conversation.language and opt_command(text)):  # a keyword says no language
-                conversation.language = detect_language(
+            control = record.platform_id.startswith(CONTROL_PREFIX)  # queued by the service
+            if not control and not (conversation.language and opt_command(text)):
+                conversation.language = detect_language(  # a keyword says no language
                     text, current=conversation.language, hint=record.language_hint
                 ).lang
-            replies = _local_replies(
-                conversation, text, has_media=bool(record.media or record.location)
+            if conversation.mode == "handover" and not control:
+                await self._to_operator(session, record, conversation)
+                return True
+            request: HandoverRequest | None = None
+            replies = (
+                None
+                if control
+                else _local_replies(
+                    conversation, text, has_media=bool(record.media or record.location)
+                )
             )
             if replies is not None:
                 record.status = "done"
-            else:
-                replies = await self._ask_rasa(session, record, conversation, text)
+            elif control and text == CLOSED_INTENT:
+                replies = await self._handover_closed(session, record, conversation)
                 if replies is None:
                     return True  # Rasa is unreachable: the message waits for the next attempt
+            else:
+                protection = not control and is_protection_case(text)
+                # a protection case: the emergency numbers first, then a person, first in line
+                turn = await self._ask_rasa(
+                    session, record, conversation, "/emergency" if protection else text
+                )
+                if turn is None:
+                    return True
+                replies = turn.messages
+                request = HandoverRequest("protection", URGENT) if protection else turn.handover
             async with self._gate():
                 record.processed_at = utcnow()
-                await _write_outbox(session, conversation, record.id, replies, adapter)
+                if request is not None:
+                    replies += await self._hand_over(session, conversation, request)
+                await write_outbox(session, conversation, record.id, replies, adapter)
                 await session.commit()
         self.outbox_ready.set()
         return True
+
+    async def _to_operator(
+        self, session: AsyncSession, record: InboundRecord, conversation: Conversation
+    ) -> None:
+        """A person holds the conversation: the message is theirs; the bot stays silent."""
+        handover = await open_for(session, conversation.id)
+        async with self._gate():
+            record.status, record.processed_at = "operator", utcnow()
+            console_event(session, "message", handover.id if handover else None, conversation.id)
+            await session.commit()
+
+    async def _hand_over(
+        self, session: AsyncSession, conversation: Conversation, request: HandoverRequest
+    ) -> list[OutboundMessage]:
+        """Open the handover; the user hears their place in the queue and the office hours."""
+        handover, new = await open_handover(session, conversation, request.reason, request.priority)
+        if not new:
+            return []
+        position = await queue_position(session, handover)
+        return [queued_notice(conversation.language, position, self._office, utcnow())]
+
+    async def _handover_closed(
+        self, session: AsyncSession, record: InboundRecord, conversation: Conversation
+    ) -> list[OutboundMessage] | None:
+        """Tell Rasa the person is gone (slots, and the question it now asks) and ask it."""
+        lang = conversation.language
+        question = OutboundMessage(
+            texts.text("handover_feedback", lang),
+            (
+                Button(texts.text("helpful_yes", lang), "/feedback_positive"),
+                Button(texts.text("helpful_no", lang), "/feedback_negative"),
+            ),
+        )
+        events: list[dict[str, object]] = [
+            {"event": "slot", "name": name, "value": value}
+            for name, value in (
+                ("handover", False),
+                ("kb_fallbacks", 0.0),
+                ("negative_feedbacks", 0.0),
+            )
+        ]
+        buttons = [{"title": b.title, "payload": b.payload} for b in question.buttons]
+        events.append({"event": "bot", "text": question.text, "data": {"buttons": buttons}})
+        try:
+            await self._rasa.append_events(conversation.rasa_sender, events)
+        except UpstreamError as exc:
+            if await self._retry_later(session, record, exc):
+                return None
+        record.status = "done"
+        return [question]
 
     async def _ask_rasa(
         self,
@@ -143,27 +229,35 @@ class ConversationWorker:
         record: InboundRecord,
         conversation: Conversation,
         text: str,
-    ) -> list[OutboundMessage] | None:
-        """Rasa's replies; an apology when Rasa fails for good; None to try again later."""
+    ) -> BotTurn | None:
+        """Rasa's turn; an apology when Rasa fails for good; None to try again later."""
         metadata = {"channel": conversation.channel, "language_hint": record.language_hint}
         try:
-            replies = await self._rasa.send(conversation.rasa_sender, text, metadata)
+            turn = await self._rasa.send(conversation.rasa_sender, text, metadata)
         except UpstreamError as exc:
-            record.attempts += 1
-            if record.attempts < MAX_ATTEMPTS:
-                logger.warning("inbound %d: %s; retrying", record.id, exc)
-                async with self._gate():
-                    await session.commit()
-                await asyncio.sleep(self._retry_delay * record.attempts)
+            if await self._retry_later(session, record, exc):
                 return None
-            logger.error("inbound %d: %s; giving up with an apology", record.id, exc)
             record.status = "failed"
-            return [OutboundMessage(texts.text("technical_problem", conversation.language))]
+            return BotTurn([_apology(conversation)])
         record.status = "done"
-        if not replies:  # a failed or timed-out action leaves Rasa silent: never the user
+        if not turn.messages and turn.handover is None:  # a failed action: never silence
             logger.warning("inbound %d: Rasa sent no reply; apologising", record.id)
-            replies = [OutboundMessage(texts.text("technical_problem", conversation.language))]
-        return replies
+            turn.messages = [_apology(conversation)]
+        return turn
+
+    async def _retry_later(
+        self, session: AsyncSession, record: InboundRecord, exc: UpstreamError
+    ) -> bool:
+        """True: the message stays pending for another attempt; False: attempts are used up."""
+        record.attempts += 1
+        if record.attempts < MAX_ATTEMPTS:
+            logger.warning("inbound %d: %s; retrying", record.id, exc)
+            async with self._gate():
+                await session.commit()
+            await asyncio.sleep(self._retry_delay * record.attempts)
+            return True
+        logger.error("inbound %d: %s; giving up", record.id, exc)
+        return False
 
 
 async def _resolve_buttons(
@@ -180,6 +274,10 @@ async def _resolve_buttons(
         offered = [Button(c["title"], c["payload"]) for c in conversation.choices]
         return resolve_choice(text, offered) or text
     return text
+
+
+def _apology(conversation: Conversation) -> OutboundMessage:
+    return OutboundMessage(texts.text("technical_problem", conversation.language))
 
 
 def _local_replies(
@@ -200,37 +298,6 @@ def _local_replies(
     if not text:
         return [OutboundMessage(texts.text("text_only", language))]
     return None
-
-
-async def _write_outbox(
-    session: AsyncSession,
-    conversation: Conversation,
-    inbound_id: int | None,
-    replies: list[OutboundMessage],
-    adapter: ChannelAdapter | None,
-) -> None:
-    """The replies as the platform's messages, one outbox row each, in this transaction."""
-    for reply in replies:
-        for button in reply.buttons:
-            key = callback_key(button.payload)
-            if key != button.payload:
-                await session.merge(ButtonPayload(key=key, payload=button.payload))
-        for piece in adapter.render(reply) if adapter else [reply]:
-            session.add(
-                OutboxRecord(
-                    conversation_id=conversation.id,
-                    inbound_id=inbound_id,
-                    body=piece.as_json(),
-                    kind="reply",
-                    status="pending",
-                    attempts=0,
-                )
-            )
-    with_buttons = [r for r in replies if r.buttons]
-    if with_buttons:
-        conversation.choices = [
-            {"title": b.title, "payload": b.payload} for b in with_buttons[-1].buttons
-        ]
 
 
 async def pending_counts(session: AsyncSession) -> dict[str, int]:
@@ -283,6 +350,7 @@ async def run_worker(settings: Settings) -> None:
         adapters.get,
         poll_interval=settings.poll_interval,
         gate=db.WriteGate(settings.app_database_url),
+        office=settings.office,
     )
     logger.info("conversation worker ready")
     try:

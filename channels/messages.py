@@ -54,6 +54,7 @@ class OutboundMessage:
     buttons: tuple[Button, ...] = ()
     media_url: str | None = None
     template: Template | None = None
+    entry: str | None = None  # the knowledge-base entry this answers with (for operators)
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -61,6 +62,8 @@ class OutboundMessage:
             "buttons": [{"title": b.title, "payload": b.payload} for b in self.buttons],
             "media_url": self.media_url,
         }
+        if self.entry:
+            data["entry"] = self.entry
         if self.template:
             data["template"] = {
                 "content_sid": self.template.content_sid,
@@ -77,6 +80,7 @@ class OutboundMessage:
                 Button(str(b["title"]), str(b["payload"])) for b in data.get("buttons") or []
             ),
             media_url=data.get("media_url"),
+            entry=data.get("entry"),
             template=Template(
                 str(template["content_sid"]),
                 {str(k): str(v) for k, v in (template.get("variables") or {}).items()},

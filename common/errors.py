@@ -81,7 +81,7 @@ class BadRequestError(UyumError):
 
 
 class ForbiddenError(BadRequestError):
-    """A request could not prove where it came from (bad signature or secret)."""
+    """The request may not do this: bad signature or secret, or a role that lacks the right."""
 
     status_code = 403
 
@@ -96,3 +96,21 @@ class PayloadTooLargeError(BadRequestError):
     """A request body is over the configured limit."""
 
     status_code = 413
+
+
+class UnauthorizedError(BadRequestError):
+    """The request has no valid console session (never signed in, expired, signed out)."""
+
+    status_code = 401
+
+
+class ConflictError(BadRequestError):
+    """The request is valid but the state changed under it (e.g. someone claimed it first)."""
+
+    status_code = 409
+
+
+class TooManyRequestsError(BadRequestError):
+    """Too many attempts in a short time (e.g. failed sign-ins)."""
+
+    status_code = 429

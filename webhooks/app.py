@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from bot import db
 from bot.adapters import build_adapters
@@ -19,7 +20,8 @@ from bot.sender import OutboxSender
 from bot.settings import Settings, get_settings
 from bot.worker import ConversationWorker, reset_stale
 from common.errors import BadRequestError, UyumError
-from webhooks.routes import health, sandbox, telegram, whatsapp
+from webhooks.console_feed import ConsoleFeed
+from webhooks.routes import console, health, operator_api, sandbox, telegram, whatsapp
 from webhooks.state import GatewayState
 from webhooks.telegram_polling import poll_updates
 
@@ -40,7 +42,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gate = db.WriteGate(settings.app_database_url)
         rasa = RasaClient(settings.rasa_url, settings.ensure_rasa_token())
         worker = ConversationWorker(
-            sessions, rasa, adapters.get, poll_interval=settings.poll_interval, gate=gate
+            sessions,
+            rasa,
+            adapters.get,
+            poll_interval=settings.poll_interval,
+            gate=gate,
+            office=settings.office,
         )
         sender = OutboxSender(
             sessions,
@@ -50,10 +57,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             gate=gate,
         )
         inbound = InboundWriter(sessions, gate=gate, on_stored=worker.notify)
+        feed = ConsoleFeed(sessions, gate)
         state = GatewayState(
-            settings, engine, sessions, gate, rasa, adapters, inbound, worker, sender
+            settings, engine, sessions, gate, rasa, adapters, inbound, worker, sender, feed
         )
-        state.tasks = [asyncio.create_task(inbound.run()), asyncio.create_task(sender.run())]
+        state.tasks = [
+            asyncio.create_task(inbound.run()),
+            asyncio.create_task(sender.run()),
+            asyncio.create_task(feed.run()),
+        ]
         if settings.gateway_worker:
             state.tasks.append(asyncio.create_task(worker.run()))
         if adapters.telegram and settings.telegram_mode == "polling":
@@ -77,6 +89,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sandbox.router)
     app.include_router(telegram.router)
     app.include_router(whatsapp.router)
+    app.include_router(operator_api.router)
+    app.include_router(console.router)
+    app.mount("/console/static", StaticFiles(directory=console.STATIC), name="console-static")
 
     @app.exception_handler(UyumError)
     async def _uyum_error(_: Request, exc: UyumError) -> JSONResponse:

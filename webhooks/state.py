@@ -17,6 +17,9 @@ from bot.worker import ConversationWorker
 from channels.sandbox import Mailbox
 from channels.telegram import TelegramChannel
 from channels.whatsapp import WhatsAppChannel
+from knowledge_base.content import Content, load_content
+from webhooks.console_feed import ConsoleFeed
+from webhooks.login_throttle import LoginThrottle
 
 
 @dataclass
@@ -30,7 +33,16 @@ class GatewayState:
     inbound: InboundWriter
     worker: ConversationWorker
     sender: OutboxSender
+    console_feed: ConsoleFeed
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    _kb_content: Content | None = None
+
+    def kb_content(self) -> Content:
+        """The knowledge-base entries (for operators' canned replies), read once."""
+        if self._kb_content is None:
+            self._kb_content = load_content(self.settings.kb_content_dir)
+        return self._kb_content
 
     @property
     def mailbox(self) -> Mailbox:

@@ -1,6 +1,13 @@
 """Custom Rasa actions (rasa-sdk), thin: read the tracker, call a service, return events."""
 
 from bot.actions.faq import ActionAnswerQuestion
+from bot.actions.handover import ActionFeedback, ActionRequestHandover
 from bot.actions.language import ActionSetLanguage, ValidateSlotMappings
 
-__all__ = ["ActionAnswerQuestion", "ActionSetLanguage", "ValidateSlotMappings"]
+__all__ = [
+    "ActionAnswerQuestion",
+    "ActionFeedback",
+    "ActionRequestHandover",
+    "ActionSetLanguage",
+    "ValidateSlotMappings",
+]

@@ -12,15 +12,16 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import texts
+from bot.actions.handover import request_handover
 from bot.actions.services import knowledge_base
 from knowledge_base.embedders import PUBLISHED_VECTOR_KEY, shared_vector
 from knowledge_base.schema import Entry
 
 logger = logging.getLogger(__name__)
+FALLBACKS_BEFORE_A_PERSON = 2
 
 # Intents whose services are not built yet are answered by the entry that explains them.
 INTENT_ENTRIES = {
-    "request_human": "talk-to-a-person",
     "complain": "feedback-and-complaints",
     "delete_my_data": "privacy-and-data",
     "subscribe": "social-cohesion-activities",
@@ -85,6 +86,10 @@ class ActionAnswerQuestion(Action):
             )
             return []
         fallbacks = float(tracker.get_slot("kb_fallbacks") or 0) + 1
+        if fallbacks >= FALLBACKS_BEFORE_A_PERSON:  # twice in a row: a person takes over
+            dispatcher.utter_message(text=texts.text("not_found", lang))
+            request_handover(dispatcher, "kb_fallback")
+            return [SlotSet("kb_fallbacks", 0.0), SlotSet("handover", True)]
         dispatcher.utter_message(
             text=texts.text("not_found", lang),
             buttons=[{"title": texts.text("talk_to_person", lang), "payload": "/request_human"}],
@@ -112,4 +117,10 @@ class ActionAnswerQuestion(Action):
                 {"title": texts.text("helpful_no", lang), "payload": "/feedback_negative"},
             ],
         )
-        return [SlotSet("last_entry", entry_id), SlotSet("kb_fallbacks", 0.0)]
+        dispatcher.utter_message(json_message={"entry": entry_id})  # shown to operators
+        events: list[EventType] = [SlotSet("last_entry", entry_id), SlotSet("kb_fallbacks", 0.0)]
+        entry = knowledge_base().content.entry(entry_id)
+        if entry is not None and entry.urgent:  # e.g. trafficking: a person follows up first
+            request_handover(dispatcher, "urgent_entry", priority=1)
+            events.append(SlotSet("handover", True))
+        return events

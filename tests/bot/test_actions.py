@@ -11,7 +11,15 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions import ActionAnswerQuestion, ActionSetLanguage, ValidateSlotMappings, services
+from bot import texts
+from bot.actions import (
+    ActionAnswerQuestion,
+    ActionFeedback,
+    ActionRequestHandover,
+    ActionSetLanguage,
+    ValidateSlotMappings,
+    services,
+)
 from knowledge_base.search import KnowledgeBase
 
 
@@ -54,10 +62,19 @@ async def run(action: Any, t: Tracker) -> tuple[list[dict[str, Any]], list[dict[
     return dispatcher.messages, events
 
 
+def said(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The messages with text (not the custom payloads for the gateway)."""
+    return [m for m in messages if m.get("text")]
+
+
+def custom(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [m["custom"] for m in messages if m.get("custom")]
+
+
 async def test_answer_in_the_slot_language_with_feedback_buttons() -> None:
     messages, events = await run(ActionAnswerQuestion(), tracker("رقم الإسعاف", language="ar"))
-    assert messages[-1]["text"] == "112 هو رقم الطوارئ المجاني في كل مكان."
-    assert [b["payload"] for b in messages[-1]["buttons"]] == [
+    assert said(messages)[-1]["text"] == "112 هو رقم الطوارئ المجاني في كل مكان."
+    assert [b["payload"] for b in said(messages)[-1]["buttons"]] == [
         "/feedback_positive",
         "/feedback_negative",
     ]
@@ -67,6 +84,11 @@ async def test_answer_in_the_slot_language_with_feedback_buttons() -> None:
         "value": "emergency-112",
         "timestamp": None,
     } in events
+    # the entry is named for operators, and an urgent entry brings a person, first in line
+    assert custom(messages) == [
+        {"entry": "emergency-112"},
+        {"handover": {"reason": "urgent_entry", "priority": 1}},
+    ]
 
 
 async def test_missing_translation_is_said_in_the_users_language() -> None:
@@ -158,15 +180,41 @@ def snapshot(name: str) -> Tracker:
 
 async def test_snapshot_arabic_question_is_answered_in_arabic() -> None:
     messages, events = await run(ActionAnswerQuestion(), snapshot("ask_question_ar.json"))
-    assert messages[-1]["text"] == "112 هو رقم الطوارئ المجاني في كل مكان."
-    assert [e["name"] for e in events] == ["last_entry", "kb_fallbacks"]
+    assert said(messages)[-1]["text"] == "112 هو رقم الطوارئ المجاني في كل مكان."
+    assert [e["name"] for e in events] == ["last_entry", "kb_fallbacks", "handover"]
     assert events[1]["value"] == 0.0  # an answer resets the fallback count
 
 
-async def test_snapshot_second_fallback_in_a_row_is_counted() -> None:
+async def test_snapshot_second_fallback_in_a_row_brings_a_person() -> None:
     messages, events = await run(ActionAnswerQuestion(), snapshot("out_of_scope_en.json"))
-    assert messages[0]["buttons"][0]["payload"] == "/request_human"
-    assert events == [{"event": "slot", "name": "kb_fallbacks", "value": 2.0, "timestamp": None}]
+    assert said(messages)[0]["text"] == texts.text("not_found", "en")
+    assert custom(messages) == [{"handover": {"reason": "kb_fallback", "priority": 0}}]
+    assert [(e["name"], e["value"]) for e in events] == [("kb_fallbacks", 0.0), ("handover", True)]
+
+
+async def test_asking_for_a_person_requests_a_handover() -> None:
+    messages, events = await run(
+        ActionRequestHandover(), tracker("/request_human", "request_human")
+    )
+    assert custom(messages) == [{"handover": {"reason": "asked", "priority": 0}}]
+    assert [(e["name"], e["value"]) for e in events] == [("handover", True)]
+
+
+async def test_second_thumbs_down_in_a_row_brings_a_person() -> None:
+    first = tracker("/feedback_negative", "feedback_negative", language="tr")
+    messages, events = await run(ActionFeedback(), first)
+    assert messages == [{**messages[0], "response": "utter_feedback_sorry"}]
+    assert events[0]["value"] == 1.0 and not custom(messages)
+    second = tracker("/feedback_negative", "feedback_negative", language="tr")
+    second.slots["negative_feedbacks"] = 1.0
+    messages, events = await run(ActionFeedback(), second)
+    assert custom(messages) == [{"handover": {"reason": "negative_feedback", "priority": 0}}]
+    assert [(e["name"], e["value"]) for e in events] == [
+        ("negative_feedbacks", 0.0),
+        ("handover", True),
+    ]
+    thanks, events = await run(ActionFeedback(), tracker("/feedback_positive", "feedback_positive"))
+    assert thanks[0]["response"] == "utter_feedback_thanks" and events[0]["value"] == 0.0
 
 
 async def test_snapshot_named_language_is_set() -> None:

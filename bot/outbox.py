@@ -1,0 +1,45 @@
+"""Writing replies to the outbox: rendered for the platform, in the caller's transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.models import ButtonPayload, Conversation, OutboxRecord, utcnow
+from channels.base import ChannelAdapter, callback_key
+from channels.messages import OutboundMessage
+
+
+async def write_outbox(
+    session: AsyncSession,
+    conversation: Conversation,
+    inbound_id: int | None,
+    replies: list[OutboundMessage],
+    adapter: ChannelAdapter | None,
+    *,
+    kind: str = "reply",
+    operator_id: int | None = None,
+) -> None:
+    """The replies as the platform's messages, one outbox row each, in this transaction."""
+    for reply in replies:
+        for button in reply.buttons:
+            key = callback_key(button.payload)
+            if key != button.payload:
+                await session.merge(ButtonPayload(key=key, payload=button.payload))
+        for piece in adapter.render(reply) if adapter else [reply]:
+            session.add(
+                OutboxRecord(
+                    conversation_id=conversation.id,
+                    inbound_id=inbound_id,
+                    body=piece.as_json(),
+                    kind=kind,
+                    operator_id=operator_id,
+                    status="pending",
+                    attempts=0,
+                    created_at=utcnow(),  # to the microsecond: the console orders by it
+                )
+            )
+    with_buttons = [r for r in replies if r.buttons]
+    if with_buttons:
+        conversation.choices = [
+            {"title": b.title, "payload": b.payload} for b in with_buttons[-1].buttons
+        ]
