@@ -231,7 +231,11 @@ class ConversationWorker:
         text: str,
     ) -> BotTurn | None:
         """Rasa's turn; an apology when Rasa fails for good; None to try again later."""
-        metadata = {"channel": conversation.channel, "language_hint": record.language_hint}
+        metadata = {
+            "channel": conversation.channel,
+            "language_hint": record.language_hint,
+            "language": conversation.language,  # what the gateway decided (for payloads)
+        }
         try:
             turn = await self._rasa.send(conversation.rasa_sender, text, metadata)
         except UpstreamError as exc:

@@ -49,9 +49,11 @@ class ValidateSlotMappings(ValidationAction):
         if chosen:
             return {"language": chosen}
         text = tracker.latest_message.get("text") or ""
-        if text.startswith("/"):  # a button payload says nothing about the language
-            return {"language": current} if current else {}
-        hint = _metadata(tracker).get("language_hint")
+        metadata = _metadata(tracker)
+        if text.startswith("/"):  # a payload says nothing; the gateway may know already
+            known = current or metadata.get("language")
+            return {"language": known} if known in SUPPORTED else {}
+        hint = metadata.get("language_hint")
         detection = detect_language(text, current=current, hint=hint)
         if detection.confident or not current:
             return {"language": detection.lang}

@@ -224,3 +224,14 @@ async def test_snapshot_named_language_is_set() -> None:
         CollectingDispatcher(), snapshot("choose_language_fa.json"), {}
     )
     assert result == {"language": "fa"}
+
+
+async def test_a_payload_on_first_contact_takes_the_gateways_language() -> None:
+    """A protection case reaches Rasa as /emergency: the numbers come in the user's language."""
+    first = tracker("/emergency", "emergency")
+    first.latest_message["metadata"] = {"language": "ar"}
+    result = await ValidateSlotMappings().extract_language(CollectingDispatcher(), first, {})
+    assert result == {"language": "ar"}
+    odd = tracker("/emergency", "emergency")
+    odd.latest_message["metadata"] = {"language": "xx-not-a-language"}
+    assert await ValidateSlotMappings().extract_language(CollectingDispatcher(), odd, {}) == {}

@@ -6,7 +6,10 @@ sandbox works as well. Rasa, the action server and the gateway are the real ones
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -15,6 +18,7 @@ from bench.platform_users import TelegramUser, WhatsAppUser
 from bench.stack import Stack, start_stack, stop_stack
 
 TELEGRAM_SECRET = "e2e-telegram-webhook-secret"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="session")
@@ -31,6 +35,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, platforms: FakePlatforms) ->
         "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
         "UYUM_TELEGRAM_CHAT_INTERVAL": "0.2",
         "TWILIO_QUICK_REPLIES": "true",
+        "UYUM_OFFICE_HOURS": "mon-sun 00:00-23:59",  # the test may run at any hour
     }
     running = start_stack(tmp_path_factory.mktemp("stack"), env)
     yield running
@@ -46,3 +51,29 @@ def telegram_user(stack: Stack, platforms: FakePlatforms) -> TelegramUser:
 @pytest.fixture
 def whatsapp_user(stack: Stack, platforms: FakePlatforms) -> WhatsAppUser:
     return WhatsAppUser(platforms, stack.gateway)
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Headless Chromium from Debian's package, driven by Playwright."""
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is missing; .ci/run installs it")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield chromium
+        chromium.close()

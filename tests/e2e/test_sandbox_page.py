@@ -2,44 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 
 from bench.stack import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.fixture
-def page(stack: Stack, tmp_path: Path):  # type: ignore[no-untyped-def]
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium is missing; .ci/run installs it")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        page = browser.new_page(viewport={"width": 900, "height": 800})
-        page.goto(stack.gateway + "/")
-        yield page
-        page.screenshot(path=str(stack.data_dir / "sandbox.png"))
-        browser.close()
+def page(stack: Stack, browser):  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 900, "height": 800})
+    page.goto(stack.gateway + "/")
+    yield page
+    page.screenshot(path=str(stack.data_dir / "sandbox.png"))
 
 
 def test_arabic_is_right_to_left_and_buttons_are_clickable(page) -> None:  # type: ignore[no-untyped-def]
