@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 from sqlalchemy import select
 
 from bot import db, texts
+from bot.handover import claim, close
 from bot.inbound import store_inbound
-from bot.models import InboundRecord, OutboxRecord
+from bot.models import Handover, InboundRecord, OutboxRecord
+from bot.office_hours import OfficeHours
+from bot.operators import add_operator
 from bot.rasa_client import RasaClient
 from bot.worker import ConversationWorker, pending_counts
 from channels.messages import InboundMessage, Media
@@ -121,3 +126,95 @@ async def test_opt_out_keywords_and_media_are_answered_without_rasa(tmp_path: Pa
         texts.text("opted_out", "fa"),
         texts.text("opted_in", "fa"),
     ]
+
+
+class _RecordingRasa(BaseHTTPRequestHandler):
+    """A Rasa that asks for a person on "operator please" and records every request."""
+
+    requests: ClassVar[list[tuple[str, object]]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        _RecordingRasa.requests.append((self.path.split("?")[0], body))
+        if self.path.startswith("/webhooks/rest/webhook"):
+            if body["message"] == "operator please":
+                answer: object = [{"custom": {"handover": {"reason": "asked", "priority": 0}}}]
+            else:
+                answer = [{"text": "bot: " + body["message"]}]
+        else:
+            answer = {}
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(json.dumps(answer).encode())
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+async def test_a_person_holds_the_chat_the_bot_is_silent_then_resumes(tmp_path: Path) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _RecordingRasa)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"
+    await db.upgrade_async(url)
+    engine = db.make_engine(url)
+    sessions = db.make_sessionmaker(engine)
+    adapter = SandboxChannel("whatsapp", Mailbox())
+    rasa = RasaClient(f"http://127.0.0.1:{server.server_address[1]}", "token", timeout=2)
+    always = OfficeHours.parse("mon-sun 00:00-23:59", "UTC")
+    worker = ConversationWorker(
+        sessions, rasa, {adapter.name: adapter}.get, poll_interval=0.02, office=always
+    )
+    task = asyncio.create_task(worker.run())
+    voice = Media("voice", "https://api.twilio.com/media/ME9", "audio/ogg")
+
+    async def settle(*messages: InboundMessage) -> list[OutboxRecord]:
+        async with sessions() as session:
+            for message in messages:
+                await store_inbound(session, message)
+        worker.notify()
+        for _ in range(200):
+            await asyncio.sleep(0.02)
+            async with sessions() as session:
+                if (await pending_counts(session))["inbound_waiting"] == 0:
+                    break
+        async with sessions() as session:
+            return list(
+                (await session.scalars(select(OutboxRecord).order_by(OutboxRecord.id))).all()
+            )
+
+    try:
+        outbox = await settle(InboundMessage("sandbox-whatsapp", "u1", "m1", "operator please"))
+        assert [o.body["text"][:12] for o in outbox] == [
+            texts.text("handover_queued", "en", position="1", hours="")[:12]
+        ]
+        calls = len(_RecordingRasa.requests)
+        outbox = await settle(
+            InboundMessage("sandbox-whatsapp", "u1", "m2", "are you there? I am scared"),
+            InboundMessage("sandbox-whatsapp", "u1", "m3", "", media=(voice,)),
+        )
+        assert len(outbox) == 1 and len(_RecordingRasa.requests) == calls  # silence, no Rasa
+        async with sessions() as session:
+            rows = (await session.scalars(select(InboundRecord).order_by(InboundRecord.id))).all()
+            assert [r.status for r in rows] == ["done", "operator", "operator"]
+            assert rows[2].media == [voice.as_json()]  # the voice note reaches the operator
+            operator = await add_operator(session, "op", "a-long-password")
+            handover = await session.scalar(select(Handover))
+            await claim(session, handover.id, operator, {adapter.name: adapter}.get)
+            await close(session, handover.id, operator, "resolved")
+            await session.commit()
+        outbox = await settle()
+        assert outbox[-1].body["text"].startswith(texts.text("handover_feedback", "en"))
+        path, events = _RecordingRasa.requests[-1]
+        assert path.endswith("/tracker/events")  # Rasa is told: slots reset, the question asked
+        assert {"event": "slot", "name": "handover", "value": False} in events  # type: ignore[operator]
+        outbox = await settle(InboundMessage("sandbox-whatsapp", "u1", "m4", "hello again"))
+        assert outbox[-1].body["text"] == "bot: hello again"  # the bot answers again
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        server.shutdown()
+        server.server_close()
+        await rasa.aclose()
+        await engine.dispose()
