@@ -202,3 +202,17 @@ ROLES = {
     "gateway": "serve gateway",
     "worker": "serve worker",
 }
+
+
+def add_operator(
+    stack: Stack, username: str, password: str, *, languages: str = "tr", role: str = "operator"
+) -> None:
+    """A console account in the stack's database, made with ``uyum operators add``."""
+    done = subprocess.run(
+        [str(UYUM), "operators", "add", username, "--name", username.title(),
+         "--languages", languages, "--role", role, "--password-stdin"],
+        input=password + "\n", env=stack.env, capture_output=True, text=True, timeout=60,
+        check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise AssertionError(f"uyum operators add failed: {done.stderr}")

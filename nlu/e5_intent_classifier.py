@@ -6,8 +6,16 @@ it), next to ``char_weight`` x an L2-normalised character 2-4-gram TF-IDF (carri
 "menü", "STOP", Turkish words inside Arabic). A logistic regression over both, with a real
 ``C`` (Rasa's own LogisticRegressionClassifier fixes C at 1, which drowns the dense half).
 Chosen by bench/nlu_accuracy.py against the plain pipeline and DIET.
+
+The n-grams are taken from ``normalize`` text: lower case (Turkish "İ"/"I" as "i"/"ı"),
+Arabic diacritics and tatweel removed, the zero-width non-joiner (Persian half space) read
+as a space, and the letters that
+Arabic, Persian and Dari writers spell differently unified (أ إ آ ٱ → ا, ى ي ئ → ی,
+ك → ک, ة ۀ → ه, ؤ → و, Arabic-Indic and Persian digits → 0-9), so that "اطلاعیه‌ها" and
+"اطلاعيه ها", or "إلغاء" and "الغاء", share their n-grams. The e5 vector sees the raw text.
 """
 
+import re
 from typing import Any, Dict, List, Optional, Text
 
 import joblib
@@ -27,6 +35,27 @@ from sklearn.linear_model import LogisticRegression
 from nlu.e5_featurizer import E5Featurizer
 
 MODEL_FILE = "e5_intent_classifier.joblib"
+
+_DIACRITICS = re.compile("[\u064b-\u065f\u0670]")  # harakat, shadda, sukun, dagger alef
+_LETTERS = str.maketrans(
+    {
+        **dict.fromkeys("أإآٱ", "ا"),
+        **dict.fromkeys("ىيئ", "ی"),
+        "ك": "ک",
+        **dict.fromkeys("ةۀ", "ه"),
+        "ؤ": "و",
+        "\u0640": None,  # tatweel
+        "\u200c": " ",  # zero-width non-joiner (Persian half space), often typed as a space
+        **{chr(0x0660 + d): str(d) for d in range(10)},  # Arabic-Indic digits
+        **{chr(0x06F0 + d): str(d) for d in range(10)},  # Persian digits
+    }
+)
+
+
+def normalize(text: Text) -> Text:
+    """Spelling-neutral text for the character n-grams (a module-level function: picklable)."""
+    text = text.replace("İ", "i").replace("I", "ı").lower()
+    return _DIACRITICS.sub("", text).translate(_LETTERS)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
@@ -87,6 +116,7 @@ class E5IntentClassifier(IntentClassifier, GraphComponent):
         examples = [m for m in training_data.intent_examples if m.get(TEXT)]
         self._vectorizer = TfidfVectorizer(
             analyzer="char_wb",
+            preprocessor=normalize,
             sublinear_tf=True,
             ngram_range=(self.config["min_ngram"], self.config["max_ngram"]),
         ).fit([m.get(TEXT) for m in examples])

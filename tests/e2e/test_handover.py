@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import subprocess
 import time
 from typing import Any
 
@@ -18,22 +17,12 @@ import pytest
 
 from bench.fake_platforms import FakePlatforms
 from bench.platform_users import WhatsAppUser
-from bench.stack import ROOT, Stack
+from bench.stack import ROOT, Stack, add_operator
 from bot import texts
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 ARTIFACTS = ROOT / "var" / "test-artifacts"
 PASSWORD = "console-password-123"
-
-
-def add_operator(stack: Stack, username: str, languages: str) -> None:
-    done = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "uyum"), "operators", "add", username,
-         "--name", username.title(), "--languages", languages, "--password-stdin"],
-        input=PASSWORD + "\n", env=stack.env, capture_output=True, text=True, timeout=60,
-        check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
 
 
 def quiet(user: WhatsAppUser, seconds: float) -> list[dict[str, Any]]:
@@ -46,7 +35,7 @@ def test_operator_takes_over_replies_and_hands_back_to_the_bot(
     stack: Stack, platforms: FakePlatforms, whatsapp_user: WhatsAppUser, browser: Any
 ) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    add_operator(stack, "leyla", "tr,ar")
+    add_operator(stack, "leyla", PASSWORD, languages="tr,ar")
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     page.on("dialog", lambda dialog: dialog.accept())
     page.goto(stack.gateway + "/console")

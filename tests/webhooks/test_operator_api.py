@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot import db
 from bot.handover import QueueFilter, list_handovers, open_handover
-from bot.models import AuditEntry, Conversation, InboundRecord, Operator, OutboxRecord
+from bot.models import (
+    AuditEntry,
+    Conversation,
+    InboundRecord,
+    Operator,
+    OperatorSession,
+    OutboxRecord,
+    utcnow,
+)
 from bot.operators import add_operator
 from bot.settings import Settings
 from webhooks.console_auth import COOKIE
@@ -310,3 +319,19 @@ def test_the_console_page_is_served_with_a_strict_policy(client: TestClient) -> 
         "/api/v1/handovers/{handover_id}/close",
     ):
         assert path in schema
+
+
+def test_an_expired_session_must_sign_in_again(client: TestClient, settings: Settings) -> None:
+    add(settings, "ayse")
+    ayse = SignedIn(client, "ayse")
+    assert ayse.get("/api/v1/auth/me").status_code == 200
+
+    async def expire(session: Any) -> None:
+        await session.execute(
+            update(OperatorSession).values(expires_at=utcnow() - dt.timedelta(seconds=1))
+        )
+
+    in_db(settings, expire)
+    expired = ayse.get("/api/v1/auth/me")
+    assert expired.status_code == 401 and "sign in" in expired.json()["error"]
+    assert ayse.post("/api/v1/handovers/1/claim").status_code == 401
