@@ -50,7 +50,13 @@ def test_operator_takes_over_replies_and_hands_back_to_the_bot(
         texts.text("handover_queued", "tr", position="1", hours="")[:40]
     )
     # the operator's queue shows it without a reload
-    row = page.locator('[data-testid="handover-row"]').first
+    with sqlite3.connect(stack.data_dir / "uyum.db") as db:
+        (handover_id,) = db.execute(
+            "SELECT h.id FROM handovers h JOIN conversations c ON c.id = h.conversation_id"
+            " WHERE c.user_ref = ?",
+            (whatsapp_user.number,),
+        ).fetchone()
+    row = page.locator(f'[data-testid="handover-row"][data-id="{handover_id}"]')
     row.wait_for(timeout=5_000)
     page.screenshot(path=str(ARTIFACTS / "console-queue.png"))
 
