@@ -14,6 +14,7 @@ from sanic.response import HTTPResponse, json
 from bot.actions import services
 from bot.knowledge import open_knowledge_base
 from bot.settings import Settings
+from bot.topics import load_topics
 from common.errors import UyumError
 
 logger = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ def make_app(settings: Settings) -> Sanic[Any, Any]:
     """The rasa-sdk Sanic app plus ``POST /kb/reload`` (loopback, token-protected)."""
     kb = open_knowledge_base(settings)  # builds first if content or model changed
     services.set_knowledge_base(kb)
+    services.set_topics(load_topics(settings.topics_file))
     executor = ActionExecutor()
     executor.register_package("bot.actions")
     app: Sanic[Any, Any] = create_app(executor, cors_origins=[])

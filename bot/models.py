@@ -47,6 +47,7 @@ class Conversation(Base):
     last_inbound_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     opted_out_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # STOP
     unreachable_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    province: Mapped[str | None] = mapped_column(String(40))  # for announcements, if given
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
@@ -213,3 +214,62 @@ class ConsoleEvent(Base):
     kind: Mapped[str] = mapped_column(String(32))
     handover_id: Mapped[int | None] = mapped_column()
     conversation_id: Mapped[int | None] = mapped_column()
+
+
+class Subscription(Base):
+    """A user's consent to announcements on one topic (kept, with its time, until revoked)."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "topic"),
+        Index("ix_subscriptions_topic", "topic", "revoked_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    topic: Mapped[str] = mapped_column(String(60))
+    consented_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Broadcast(Base):
+    """One announcement: written, approved by a second person, then sent to subscribers."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))  # for the office; users never see it
+    topics: Mapped[list[Any]] = mapped_column()
+    translations: Mapped[dict[str, Any]] = mapped_column()  # language -> text
+    #: fallback: users without their language get the configured fallback; skip: they get none
+    missing_translation: Mapped[str] = mapped_column(String(16), default="fallback")
+    languages: Mapped[list[Any]] = mapped_column(default=list)  # audience filters; empty: all
+    channels: Mapped[list[Any]] = mapped_column(default=list)
+    provinces: Mapped[list[Any]] = mapped_column(default=list)
+    template_sid: Mapped[str | None] = mapped_column(String(64))  # WhatsApp outside 24 h
+    send_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    #: draft -> approved -> sending -> sent; cancelled from any state before sent
+    state: Mapped[str] = mapped_column(String(16), default="draft")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("operators.id", ondelete="SET NULL"))
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("operators.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class BroadcastRecipient(Base):
+    """One user of one broadcast: queued once (the unique key), then the outbox row's fate."""
+
+    __tablename__ = "broadcast_recipients"
+    __table_args__ = (UniqueConstraint("broadcast_id", "conversation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(8))
+    outbox_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox_messages.id", ondelete="SET NULL")
+    )
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | skipped
+    reason: Mapped[str | None] = mapped_column(String(80))  # why skipped

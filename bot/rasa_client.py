@@ -28,6 +28,7 @@ class BotTurn:
 
     messages: list[OutboundMessage] = field(default_factory=list)
     handover: HandoverRequest | None = None
+    subscriptions: dict[str, Any] | None = None  # what to subscribe to or stop
 
 
 class RasaClient:
@@ -57,6 +58,8 @@ class RasaClient:
                 turn.messages.append(self._to_outbound(item))
             elif isinstance(custom, dict) and custom.get("entry") and turn.messages:
                 turn.messages[-1] = replace(turn.messages[-1], entry=str(custom["entry"]))
+            elif isinstance(custom, dict) and isinstance(custom.get("subscriptions"), dict):
+                turn.subscriptions = custom["subscriptions"]
             elif isinstance(custom, dict) and isinstance(custom.get("handover"), dict):
                 request = custom["handover"]
                 turn.handover = HandoverRequest(

@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     twilio_quick_replies: bool = Field(False, validation_alias=_env("TWILIO_QUICK_REPLIES"))
     max_webhook_bytes: int = Field(262_144, ge=1024)  # larger request bodies get 413
 
+    # announcement topics users can subscribe to (names per language, words that name them)
+    topics_file: Path = PROJECT_ROOT / "bot" / "topics.yml"
+
     # handover to people and the operator console
     office_hours: str = "mon-fri 09:00-17:00"  # when operators answer, in office_timezone
     office_timezone: str = "Europe/Istanbul"

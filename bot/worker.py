@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -32,6 +33,8 @@ from bot.outbox import write_outbox
 from bot.protection import is_protection_case
 from bot.rasa_client import BotTurn, HandoverRequest, RasaClient
 from bot.settings import Settings, get_settings
+from bot.subscriptions import SubscriptionChange, apply_change
+from bot.topics import load_topics
 from channels.base import CALLBACK_KEY, ChannelAdapter, resolve_choice
 from channels.keywords import opt_command
 from channels.messages import Button, OutboundMessage
@@ -56,9 +59,11 @@ class ConversationWorker:
         retry_delay: float = 1.0,
         gate: WriteGate | None = None,
         office: OfficeHours | None = None,
+        topics_file: Path | None = None,
     ) -> None:
         self._sessions = sessions
         self._office = office or get_settings().office
+        self._topics = load_topics(topics_file or get_settings().topics_file)
         self._gate = gate or WriteGate()
         self._rasa = rasa
         self._adapters = adapters
@@ -133,8 +138,10 @@ class ConversationWorker:
             adapter = self._adapters(conversation.channel)
             text = await _resolve_buttons(session, conversation, adapter, record.text)
             control = record.platform_id.startswith(CONTROL_PREFIX)  # queued by the service
-            if not control and not (conversation.language and opt_command(text)):
-                conversation.language = detect_language(  # a keyword says no language
+            # a keyword or a button's payload says nothing about the language
+            says_nothing = conversation.language and (opt_command(text) or text.startswith("/"))
+            if not control and not says_nothing:
+                conversation.language = detect_language(
                     text, current=conversation.language, hint=record.language_hint
                 ).lang
             if conversation.mode == "handover" and not control:
@@ -164,6 +171,9 @@ class ConversationWorker:
                     return True
                 replies = turn.messages
                 request = HandoverRequest("protection", URGENT) if protection else turn.handover
+                if turn.subscriptions is not None:
+                    change = SubscriptionChange.from_payload(turn.subscriptions)
+                    replies += await apply_change(session, conversation, change, self._topics)
             async with self._gate():
                 record.processed_at = utcnow()
                 if request is not None:
@@ -244,9 +254,9 @@ class ConversationWorker:
             record.status = "failed"
             return BotTurn([_apology(conversation)])
         record.status = "done"
-        if not turn.messages and turn.handover is None:  # a failed action: never silence
+        if not (turn.messages or turn.handover or turn.subscriptions is not None):
             logger.warning("inbound %d: Rasa sent no reply; apologising", record.id)
-            turn.messages = [_apology(conversation)]
+            turn.messages = [_apology(conversation)]  # a failed action: never silence
         return turn
 
     async def _retry_later(
@@ -355,6 +365,7 @@ async def run_worker(settings: Settings) -> None:
         poll_interval=settings.poll_interval,
         gate=db.WriteGate(settings.app_database_url),
         office=settings.office,
+        topics_file=settings.topics_file,
     )
     logger.info("conversation worker ready")
     try:

@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             poll_interval=settings.poll_interval,
             gate=gate,
             office=settings.office,
+            topics_file=settings.topics_file,
         )
         sender = OutboxSender(
             sessions,

@@ -3,11 +3,13 @@
 from bot.actions.faq import ActionAnswerQuestion
 from bot.actions.handover import ActionFeedback, ActionRequestHandover
 from bot.actions.language import ActionSetLanguage, ValidateSlotMappings
+from bot.actions.subscriptions import ActionSubscribe
 
 __all__ = [
     "ActionAnswerQuestion",
     "ActionFeedback",
     "ActionRequestHandover",
     "ActionSetLanguage",
+    "ActionSubscribe",
     "ValidateSlotMappings",
 ]

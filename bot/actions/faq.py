@@ -24,8 +24,6 @@ FALLBACKS_BEFORE_A_PERSON = 2
 INTENT_ENTRIES = {
     "complain": "feedback-and-complaints",
     "delete_my_data": "privacy-and-data",
-    "subscribe": "social-cohesion-activities",
-    "unsubscribe": "social-cohesion-activities",
     "stop": "privacy-and-data",
 }
 
