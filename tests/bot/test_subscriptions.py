@@ -24,7 +24,8 @@ def tracker(text: str, intent: str, entities: list[dict[str, Any]] | None = None
 async def run(t: Tracker) -> list[dict[str, Any]]:
     dispatcher = CollectingDispatcher()
     assert await ActionSubscribe().run(dispatcher, t, {}) == []
-    return dispatcher.messages
+    messages: list[dict[str, Any]] = dispatcher.messages
+    return messages
 
 
 async def test_a_named_topic_and_province_are_asked_for() -> None:
