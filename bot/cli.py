@@ -16,6 +16,7 @@ import click
 import httpx
 import typer
 
+from bot.cli_broadcasts import broadcast_app
 from bot.cli_operators import operators_app
 from bot.settings import Settings, get_settings
 from common.errors import ConfigError, ServiceError, UyumError
@@ -40,6 +41,7 @@ app.add_typer(serve_app, name="serve")
 telegram_app = typer.Typer(help="Telegram: register or remove the webhook.", no_args_is_help=True)
 app.add_typer(telegram_app, name="telegram")
 app.add_typer(operators_app, name="operators")
+app.add_typer(broadcast_app, name="broadcast")
 
 
 def _settings() -> Settings:

@@ -23,19 +23,7 @@ T = TypeVar("T")
 
 
 def _in_database(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    async def run() -> T:
-        url = get_settings().app_database_url
-        await db.upgrade_async(url)
-        engine = db.make_engine(url)
-        try:
-            async with db.make_sessionmaker(engine)() as session:
-                result = await work(session)
-                await session.commit()
-                return result
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
+    return asyncio.run(db.in_session(get_settings().app_database_url, work))
 
 
 @operators_app.command("add")

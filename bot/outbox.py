@@ -18,28 +18,30 @@ async def write_outbox(
     *,
     kind: str = "reply",
     operator_id: int | None = None,
-) -> None:
+) -> list[OutboxRecord]:
     """The replies as the platform's messages, one outbox row each, in this transaction."""
+    rows: list[OutboxRecord] = []
     for reply in replies:
         for button in reply.buttons:
             key = callback_key(button.payload)
             if key != button.payload:
                 await session.merge(ButtonPayload(key=key, payload=button.payload))
         for piece in adapter.render(reply) if adapter else [reply]:
-            session.add(
-                OutboxRecord(
-                    conversation_id=conversation.id,
-                    inbound_id=inbound_id,
-                    body=piece.as_json(),
-                    kind=kind,
-                    operator_id=operator_id,
-                    status="pending",
-                    attempts=0,
-                    created_at=utcnow(),  # to the microsecond: the console orders by it
-                )
+            row = OutboxRecord(
+                conversation_id=conversation.id,
+                inbound_id=inbound_id,
+                body=piece.as_json(),
+                kind=kind,
+                operator_id=operator_id,
+                status="pending",
+                attempts=0,
+                created_at=utcnow(),  # to the microsecond: the console orders by it
             )
+            session.add(row)
+            rows.append(row)
     with_buttons = [r for r in replies if r.buttons]
     if with_buttons:
         conversation.choices = [
             {"title": b.title, "payload": b.payload} for b in with_buttons[-1].buttons
         ]
+    return rows

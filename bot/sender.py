@@ -175,6 +175,8 @@ def _blocked(
     if adapter.session_window and message.template is None:
         last = conversation.last_inbound_at
         if last is None or utcnow() - aware(last) > SESSION_WINDOW:
+            if row.kind == "proactive":  # an announcement is not held for days
+                return "skipped", "outside the WhatsApp 24-hour window and no template"
             return "held", "outside the WhatsApp 24-hour window; goes when the user writes"
     return None
 

@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from bot import db
 from bot.adapters import build_adapters
+from bot.broadcast_runner import BroadcastRunner
 from bot.inbound import InboundWriter
 from bot.rasa_client import RasaClient
 from bot.sender import OutboxSender
@@ -59,6 +60,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         inbound = InboundWriter(sessions, gate=gate, on_stored=worker.notify)
         feed = ConsoleFeed(sessions, gate)
+        runner = BroadcastRunner(
+            sessions, gate, adapters.get, settings.fallback_order, worker.outbox_ready
+        )
         state = GatewayState(
             settings, engine, sessions, gate, rasa, adapters, inbound, worker, sender, feed
         )
@@ -66,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             asyncio.create_task(inbound.run()),
             asyncio.create_task(sender.run()),
             asyncio.create_task(feed.run()),
+            asyncio.create_task(runner.run()),
         ]
         if settings.gateway_worker:
             state.tasks.append(asyncio.create_task(worker.run()))
