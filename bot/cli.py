@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import click
 import httpx
 import typer
 
@@ -342,7 +341,7 @@ def kb_search(
     from bot.knowledge import open_knowledge_base
 
     if not jsonl and not text:
-        raise click.UsageError("give a TEXT or --jsonl")
+        raise typer.BadParameter("give a TEXT or --jsonl", param_hint="TEXT")
     kb = open_knowledge_base(_settings())
     if not jsonl:
         print(json.dumps(kb.search(text or "", lang).as_json(), ensure_ascii=False, indent=2))
@@ -369,7 +368,7 @@ def kb_eval(
     from knowledge_base.evaluation import evaluate, read_labelled
 
     if not file.is_file():
-        raise click.BadParameter(f"{file} does not exist", param_hint="FILE")
+        raise typer.BadParameter(f"{file} does not exist", param_hint="FILE")
     items = read_labelled(file)
     report = evaluate(open_knowledge_base(_settings()), items)
     print(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
@@ -388,7 +387,7 @@ def kb_calibrate(
     from knowledge_base.evaluation import read_labelled
 
     if not file.is_file():
-        raise click.BadParameter(f"{file} does not exist", param_hint="FILE")
+        raise typer.BadParameter(f"{file} does not exist", param_hint="FILE")
     result = calibrate(open_knowledge_base(_settings()), read_labelled(file))
     print(json.dumps(result.as_json(), indent=2))
 
@@ -412,20 +411,17 @@ def kb_reload() -> None:
 
 
 def main() -> None:
-    """Entry point: one-line errors with a hint, never a traceback wall."""
+    """Entry point: one-line errors with a hint, never a traceback wall.
+
+    Typer itself reports usage errors (unknown options, bad values) and exits 2.
+    """
     try:
-        code = app(standalone_mode=False)
+        app()
     except UyumError as exc:
         print(exc.one_line(), file=sys.stderr)
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
-    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -172,16 +172,16 @@ def send(
     password_stdin: PasswordStdin = False,
     watch: Annotated[bool, typer.Option(help="Show progress until it is done.")] = True,
 ) -> None:
-    """Send an approved broadcast now (instead of at its send time)."""
+    """Send an approved broadcast now (instead of at its send time) and follow it."""
     password = _password(password_stdin)
 
     async def work(session: AsyncSession, settings: Settings) -> None:
         operator = await _actor(session, by, password)
         broadcast = await broadcasts.get(session, broadcast_id)
+        if broadcast.state in ("sending", "sent"):
+            return  # already on its way: only watch
         if broadcast.state != "approved":
-            raise BadRequestError(
-                f"broadcast {broadcast_id} is {broadcast.state}; approve it first"
-            )
+            raise BadRequestError(f"broadcast {broadcast_id} is {broadcast.state}, not approved")
         broadcast.send_at = utcnow()
         audit(session, operator.id, "broadcast_sent_now", broadcast_id=broadcast_id)
 

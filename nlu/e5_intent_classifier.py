@@ -9,10 +9,10 @@ Chosen by bench/nlu_accuracy.py against the plain pipeline and DIET.
 
 The n-grams are taken from ``normalize`` text: lower case (Turkish "İ"/"I" as "i"/"ı"),
 Arabic diacritics and tatweel removed, the zero-width non-joiner (Persian half space) read
-as a space, and the letters that
-Arabic, Persian and Dari writers spell differently unified (أ إ آ ٱ → ا, ى ي ئ → ی,
-ك → ک, ة ۀ → ه, ؤ → و, Arabic-Indic and Persian digits → 0-9), so that "اطلاعیه‌ها" and
-"اطلاعيه ها", or "إلغاء" and "الغاء", share their n-grams. The e5 vector sees the raw text.
+as a space, and the letters that Arabic, Persian and Dari writers spell differently unified
+(أ إ آ ٱ → ا, ى ي ئ → ی, ك → ک, ة ۀ → ه, ؤ → و, Arabic-Indic and Persian digits → 0-9), so
+"اطلاعیه‌ها" and "اطلاعيه ها", or "إلغاء" and "الغاء", share their n-grams. The e5 vector
+still sees the raw text.
 """
 
 import re
