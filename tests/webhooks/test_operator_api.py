@@ -108,6 +108,7 @@ def test_sign_in_cookie_csrf_bearer_and_sign_out(client: TestClient, settings: S
     ghost = client.post("/api/v1/auth/login", json={"username": "ghost", "password": PASSWORD})
     assert ghost.status_code == 401
     assert client.get("/api/v1/auth/me").status_code == 401
+    assert client.get("/api/v1/events").status_code == 401  # live updates need a session too
     ok = client.post("/api/v1/auth/login", json={"username": "AYSE", "password": PASSWORD})
     assert ok.status_code == 200
     cookie = ok.headers["set-cookie"]

@@ -29,7 +29,14 @@ from bot.models import (
     aware,
     utcnow,
 )
-from bot.operators import add_operator, authenticate, end_session, set_active, start_session
+from bot.operators import (
+    add_operator,
+    authenticate,
+    end_session,
+    session_for,
+    set_active,
+    start_session,
+)
 from common.errors import NotFoundError, UnauthorizedError
 from knowledge_base.canned import canned_replies
 from webhooks.console_auth import (
@@ -306,9 +313,12 @@ async def disable_operator(username: str, console: ConsoleDep) -> dict[str, Any]
 
 # --- live updates ------------------------------------------------------------------------
 @router.get("/events", response_class=StreamingResponse)
-async def events(request: Request, console: ConsoleDep) -> StreamingResponse:
+async def events(request: Request, state: StateDep) -> StreamingResponse:
     """Server-sent events: ``change`` with ``{kind, handover_id, conversation_id}``."""
-    feed = console.state.console_feed
+    async with state.sessions() as session:  # checked once; no connection held while open
+        if await session_for(session, request_token(request)[0]) is None:
+            raise UnauthorizedError("sign in first (no session, or it expired)")
+    feed = state.console_feed
 
     async def stream() -> AsyncIterator[str]:
         yield "retry: 2000\n\n"
