@@ -18,12 +18,14 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
         "hurt myself", "self-harm", "self harm", "end my life", "detained", "detention",
         "arrested", "removal centre", "removal center", "deportation centre", "child at risk",
         "child labour", "child labor", "child marriage", "kidnapped", "threatens to kill",
+        "took my passport", "taken my passport", "my child is missing", "my child is lost",
     ),
     "tr": (
         "şiddet", "dövüyor", "dövdü", "darp", "tecavüz", "taciz", "istismar",
         "insan ticareti", "insan kaçakçı", "zorla çalıştır", "intihar", "kendimi öldür",
         "canıma kıy", "kendime zarar", "gözaltı", "tutuklandı", "geri gönderme merkezi",
         "çocuk işçi", "çocuk yaşta evlilik", "erken evlilik", "kaçırıldı", "öldürmekle tehdit",
+        "pasaportumu aldı", "pasaportuma el koy", "çocuğum kayboldu", "yaşamak istemiyorum",
     ),
     "ar": (
         "عنف", "يضربني", "ضربني", "يضربون", "اغتصاب", "اغتصب", "تحرش", "اعتداء جنسي",
@@ -31,12 +33,15 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
         "انتحار", "اقتل نفسي", "انهي حياتي", "اؤذي نفسي", "احتجاز", "محتجز", "اعتقال",
         "معتقل", "مركز الترحيل", "طفل في خطر", "عمالة الاطفال", "زواج القاصرات",
         "زواج الاطفال", "اختطاف", "خطف", "يهددني بالقتل",
+        "ما بدي عيش", "بدي موت", "اخذ جوازي", "سحب جوازي", "ابني ضايع", "بنتي ضايعة",
+        "طفلي ضائع",
     ),
     "fa": (
         "خشونت", "کتک", "تجاوز جنسی", "تجاوز کرد", "آزار", "سوء استفاده", "قاچاق انسان",
         "قاچاقچی", "کار اجباری", "مجبور به کار", "خودکشی", "خودم را بکشم", "خودمو بکشم",
         "به خودم آسیب", "بازداشت", "زندانی", "دستگیر", "کمپ اخراج", "کودک در خطر",
         "کار کودک", "ازدواج کودک", "ربوده", "تهدید به قتل",
+        "پاسپورتم را گرفته", "پاسپورتم رو گرفته", "بچه‌ام گم شده", "نمی‌خواهم زنده",
     ),
     "ps": (
         "تاوتریخوالی", "وهل", "جنسي تیری", "ځورونه", "د انسانانو قاچاق", "قاچاقبر",

@@ -148,6 +148,7 @@ class ConversationWorker:
                 await self._to_operator(session, record, conversation)
                 return True
             request: HandoverRequest | None = None
+            subscribing: dict[str, object] | None = None
             replies = (
                 None
                 if control
@@ -171,11 +172,14 @@ class ConversationWorker:
                     return True
                 replies = turn.messages
                 request = HandoverRequest("protection", URGENT) if protection else turn.handover
-                if turn.subscriptions is not None:
-                    change = SubscriptionChange.from_payload(turn.subscriptions)
-                    replies += await apply_change(session, conversation, change, self._topics)
+                subscribing = turn.subscriptions
+            # Every statement from here on may write (autoflush): only under the gate, or this
+            # connection would hold SQLite's write lock while waiting for the gate's holder.
             async with self._gate():
                 record.processed_at = utcnow()
+                if subscribing is not None:
+                    change = SubscriptionChange.from_payload(subscribing)
+                    replies += await apply_change(session, conversation, change, self._topics)
                 if request is not None:
                     replies += await self._hand_over(session, conversation, request)
                 await write_outbox(session, conversation, record.id, replies, adapter)
@@ -187,8 +191,8 @@ class ConversationWorker:
         self, session: AsyncSession, record: InboundRecord, conversation: Conversation
     ) -> None:
         """A person holds the conversation: the message is theirs; the bot stays silent."""
-        handover = await open_for(session, conversation.id)
-        async with self._gate():
+        async with self._gate():  # the query may flush the language: a write, so under the gate
+            handover = await open_for(session, conversation.id)
             record.status, record.processed_at = "operator", utcnow()
             console_event(session, "message", handover.id if handover else None, conversation.id)
             await session.commit()

@@ -53,7 +53,9 @@ def test_the_queue_notice_in_and_out_of_office_hours() -> None:
     "text",
     ["My husband BEATS ME every night", "kocam beni dövüyor", "زوجي يضربني", "شوهرم مرا کتک می‌زند",
      "I want to kill myself", "İNTİHAR etmeyi düşünüyorum", "my brother was DETAINED",
-     "çocuk işçi olarak çalıştırılıyor", "اتجار بالبشر", "قاچاق انسان", "ځان وژنه"],
+     "çocuk işçi olarak çalıştırılıyor", "اتجار بالبشر", "قاچاق انسان", "ځان وژنه",
+     "ما بدي عيش", "کارفرما پاسپورتم رو گرفته نمیذاره برم", "بچه‌ام گم شده",
+     "The employer took my passport"],
 )  # fmt: skip
 def test_protection_words_in_every_language(text: str) -> None:
     assert is_protection_case(text)
