@@ -65,7 +65,7 @@ QUESTIONS = [
     "چطور در کلاس زبان ترکی ثبت نام کنم",
     "where can I learn Turkish for free",
     "how do I register my child at school",
-    "what is the emergency number",
+    "where can I see a doctor",  # not the emergency number: an urgent entry brings a person
     "how can I get a work permit",
 ]
 
