@@ -43,6 +43,9 @@ MESSAGES = [
     "فارسی",
     "goodbye",
 ]
+# these hand the chat to a person (asked for; protection words): the bot is then silent by
+# design, so the whole-path streams leave them out (Rasa + actions still measures them)
+TO_A_PERSON = {"بدي احكي مع موظف", "my husband hits me"}
 ROUNDS = 8
 
 
@@ -97,7 +100,8 @@ async def _user_round_trips(
 
 
 async def whole_path(stack: Stack, users: int) -> tuple[dict[str, float], float]:
-    texts = list(itertools.islice(itertools.cycle(MESSAGES), 2 * len(MESSAGES)))
+    bot_only = [m for m in MESSAGES if m not in TO_A_PERSON]
+    texts = list(itertools.islice(itertools.cycle(bot_only), 2 * len(MESSAGES)))
     async with httpx.AsyncClient(timeout=60) as client:
         started = time.perf_counter()
         results = await asyncio.gather(
