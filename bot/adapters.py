@@ -28,11 +28,6 @@ class Adapters:
                 await adapter.aclose()
 
 
-def has_session_window(channel: str) -> bool:
-    """True for channels where free text may only go within 24 h of the user's message."""
-    return channel == WhatsAppChannel.name and WhatsAppChannel.session_window
-
-
 def telegram_channel(settings: Settings) -> TelegramChannel:
     if not settings.telegram_enabled:
         raise ConfigError("TELEGRAM_BOT_TOKEN is not set", hint="see .env.example")

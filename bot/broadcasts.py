@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import Select, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.adapters import has_session_window
 from bot.audit import audit
 from bot.models import (
     Broadcast,
@@ -33,9 +32,8 @@ from bot.models import (
 from bot.outbox import write_outbox
 from bot.sender import SESSION_WINDOW
 from bot.topics import REQUIRED_LANGUAGES, Topic
-from channels.base import ChannelAdapter
+from channels.base import CONTENT_VARIABLE_LIMIT, SESSION_WINDOW_CHANNELS, ChannelAdapter
 from channels.messages import OutboundMessage, Template
-from channels.whatsapp import VARIABLE_LIMIT
 from common.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
 from knowledge_base.language import SUPPORTED
 
@@ -77,10 +75,12 @@ def check_draft(draft: Draft, topics: Sequence[Topic], now: dt.datetime) -> None
     for lang, text in draft.translations.items():
         if len(text) > MAX_TEXT:
             raise BadRequestError(f"the {lang} text is over {MAX_TEXT} characters")
-        if draft.template_sid and (len(text) > VARIABLE_LIMIT or "\n" in text or "\t" in text):
+        if draft.template_sid and (
+            len(text) > CONTENT_VARIABLE_LIMIT or "\n" in text or "\t" in text
+        ):
             raise BadRequestError(
                 f"the {lang} text cannot fill a WhatsApp template variable "
-                f"(at most {VARIABLE_LIMIT} characters, one line)"
+                f"(at most {CONTENT_VARIABLE_LIMIT} characters, one line)"
             )
     if draft.send_at is not None and aware(draft.send_at) < now - dt.timedelta(minutes=1):
         raise BadRequestError("the send time is in the past")
@@ -179,7 +179,7 @@ async def dry_run(
     channels: Counter[str] = Counter()
     skipped: Counter[str] = Counter()
     for _, language, channel, last in (await session.execute(audience(broadcast))).tuples():
-        window = has_session_window(channel)
+        window = channel in SESSION_WINDOW_CHANNELS
         planned = plan(broadcast, language, window, last, fallback_order, now)
         if planned.message is None:
             skipped[planned.skipped or "?"] += 1
@@ -263,7 +263,9 @@ async def fan_out_batch(
     now = utcnow()
     for conversation_id, language, channel, last in rows:
         adapter = adapters(channel)
-        planned = plan(broadcast, language, has_session_window(channel), last, fallback_order, now)
+        planned = plan(
+            broadcast, language, channel in SESSION_WINDOW_CHANNELS, last, fallback_order, now
+        )
         recipient = BroadcastRecipient(
             broadcast_id=broadcast.id,
             conversation_id=conversation_id,

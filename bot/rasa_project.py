@@ -178,8 +178,7 @@ def run_command(settings: Settings, model: Path) -> list[str]:
         settings,
         "run",
         "--enable-api",
-        "--auth-token",
-        settings.ensure_rasa_token(),
+        f"--auth-token={settings.ensure_rasa_token()}",  # one argument, even if it starts with -
         "--interface",
         settings.host,
         "--port",

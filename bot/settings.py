@@ -199,7 +199,7 @@ class Settings(BaseSettings):
         if new or not path.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)
             path.touch(mode=0o600)
-            path.write_text(secrets.token_urlsafe(24), encoding="utf-8")
+            path.write_text(secrets.token_hex(24), encoding="utf-8")  # never starts with "-"
         self.rasa_token = SecretStr(path.read_text(encoding="utf-8").strip())
         return self.rasa_token.get_secret_value()
 

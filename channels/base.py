@@ -9,6 +9,11 @@ from typing import Protocol
 
 from channels.messages import Button, Delivery, OutboundMessage
 
+#: channels where free text may only go within 24 h of the user's last message
+SESSION_WINDOW_CHANNELS = frozenset({"whatsapp"})
+#: characters a Twilio Content variable holds (and no newline, tab or 5 spaces in a body)
+CONTENT_VARIABLE_LIMIT = 255
+
 
 class ChannelAdapter(Protocol):
     """Renders outbound messages for one platform and delivers them."""

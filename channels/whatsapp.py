@@ -17,7 +17,14 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from twilio.rest.content.v1.content import ContentList
 
-from channels.base import callback_key, number_choices, split_message, split_text
+from channels.base import (
+    CONTENT_VARIABLE_LIMIT,
+    SESSION_WINDOW_CHANNELS,
+    callback_key,
+    number_choices,
+    split_message,
+    split_text,
+)
 from channels.messages import Delivery, InboundMessage, Media, OutboundMessage
 
 TEXT_LIMIT = 1500  # Twilio refuses bodies over 1,600 characters; leave room for numbering
@@ -30,7 +37,7 @@ MEDIA_KINDS = {"image": "image", "audio": "voice", "video": "video"}
 # hold 255 characters and, in a body, no newline, tab or run of more than four spaces
 QUICK_REPLY_BUTTONS = 3
 QUICK_REPLY_TITLE = 20
-VARIABLE_LIMIT = 255
+VARIABLE_LIMIT = CONTENT_VARIABLE_LIMIT
 _NOT_IN_VARIABLE = re.compile(r"[\n\t]| {5,}")
 
 # Twilio's HTTP client logs every request with its parameters (phone numbers, bodies)
@@ -62,7 +69,7 @@ class WhatsAppChannel:
 
     name = "whatsapp"
     numbered_choices = True
-    session_window = True
+    session_window = name in SESSION_WINDOW_CHANNELS
     chat_interval = 0.0
 
     def __init__(

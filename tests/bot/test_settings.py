@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from bot import rasa_project
 from bot.settings import Settings
 
 
@@ -59,3 +60,11 @@ def test_fallback_order() -> None:
     settings = Settings(_env_file=None)
     assert settings.fallback_order("ps") == ["ps", "fa", "en", "tr"]
     assert settings.fallback_order("tr") == ["tr", "en"]
+
+
+def test_rasa_gets_its_token_as_one_argument_whatever_it_starts_with(tmp_path: Path) -> None:
+    settings = Settings(env="test", data_dir=tmp_path, rasa_token="-starts-with-a-dash-0123")
+    command = rasa_project.run_command(settings, tmp_path / "model.tar.gz")
+    assert "--auth-token=-starts-with-a-dash-0123" in command
+    made = Settings(env="test", data_dir=tmp_path / "other").ensure_rasa_token()
+    assert len(made) >= 32 and not made.startswith("-")
