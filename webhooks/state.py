@@ -44,6 +44,9 @@ class GatewayState:
             self._kb_content = load_content(self.settings.kb_content_dir)
         return self._kb_content
 
+    def forget_kb_content(self) -> None:
+        self._kb_content = None
+
     @property
     def mailbox(self) -> Mailbox:
         return self.adapters.mailbox

@@ -13,6 +13,7 @@ import sqlite3
 import time
 from typing import Any
 
+import httpx
 import pytest
 
 from bench.fake_platforms import FakePlatforms
@@ -125,3 +126,16 @@ def _position(notice: str) -> int:
 
 
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+
+
+def test_an_admin_reloads_content_from_the_api(stack: Stack) -> None:
+    add_operator(stack, "root", PASSWORD, role="admin")
+    login = httpx.post(
+        f"{stack.gateway}/api/v1/auth/login",
+        json={"username": "root", "password": PASSWORD},
+        timeout=30,
+    )
+    bearer = {"Authorization": f"Bearer {login.json()['token']}"}
+    reloaded = httpx.post(f"{stack.gateway}/api/v1/admin/kb/reload", headers=bearer, timeout=300)
+    assert reloaded.status_code == 200, reloaded.text
+    assert reloaded.json()["reloaded"] is False  # nothing changed since the start

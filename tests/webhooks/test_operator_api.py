@@ -273,6 +273,10 @@ def test_who_may_see_what(
     assert admin.post("/api/v1/operators/new.op/disable").status_code == 200
     gone = client.post("/api/v1/auth/login", json={"username": "new.op", "password": PASSWORD})
     assert gone.status_code == 401
+    # only an admin reloads content; here no action server runs: a clear 503, not a 500
+    assert selin.post("/api/v1/admin/kb/reload").status_code == 403
+    down = admin.post("/api/v1/admin/kb/reload")
+    assert down.status_code == 503 and "action server" in down.json()["error"]
 
 
 def test_a_new_chat_is_offered_first_to_those_who_read_its_language(

@@ -12,6 +12,7 @@ import json
 from collections.abc import AsyncIterator, Sequence
 from typing import Annotated, Any, Literal
 
+import httpx
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
@@ -37,7 +38,7 @@ from bot.operators import (
     set_active,
     start_session,
 )
-from common.errors import NotFoundError, UnauthorizedError
+from common.errors import NotFoundError, UnauthorizedError, UpstreamError
 from knowledge_base.canned import canned_replies
 from webhooks.console_auth import (
     COOKIE,
@@ -309,6 +310,27 @@ async def disable_operator(username: str, console: ConsoleDep) -> dict[str, Any]
         operator = await set_active(console.session, username, False, by=console.operator.id)
         await console.session.commit()
     return {"operator": operator_json(operator)}
+
+
+@router.post("/admin/kb/reload")
+async def reload_content(console: ConsoleDep) -> dict[str, Any]:
+    """An admin makes the bot read the knowledge base again (the action server swaps it)."""
+    require_role(console, "admin")
+    settings = console.state.settings
+    headers = {"Authorization": f"Bearer {settings.ensure_rasa_token()}"}
+    try:
+        async with httpx.AsyncClient(timeout=300) as client:
+            response = await client.post(f"{settings.actions_url}/kb/reload", headers=headers)
+    except httpx.HTTPError:
+        raise UpstreamError("the action server does not answer", hint="is it running?") from None
+    async with console.state.gate():
+        audit(console.session, console.operator.id, "content_reloaded", status=response.status_code)
+        await console.session.commit()
+    console.state.forget_kb_content()  # canned replies follow the new content
+    if response.status_code != 200:
+        raise UpstreamError(f"the action server refused the reload ({response.status_code})")
+    result: dict[str, Any] = response.json()
+    return result
 
 
 # --- live updates ------------------------------------------------------------------------
