@@ -178,7 +178,7 @@ async def dry_run(
     languages: Counter[str] = Counter()
     channels: Counter[str] = Counter()
     skipped: Counter[str] = Counter()
-    for _, language, channel, last in (await session.execute(audience(broadcast))).tuples():
+    for _, language, channel, last in (await session.execute(audience(broadcast))).all():
         window = channel in SESSION_WINDOW_CHANNELS
         planned = plan(broadcast, language, window, last, fallback_order, now)
         if planned.message is None:
@@ -259,7 +259,7 @@ async def fan_out_batch(
         )
     )
     query = audience(broadcast).where(Conversation.id > (after or 0)).limit(batch)
-    rows = (await session.execute(query)).tuples().all()
+    rows = (await session.execute(query)).all()
     now = utcnow()
     for conversation_id, language, channel, last in rows:
         adapter = adapters(channel)
@@ -294,7 +294,7 @@ async def status(session: AsyncSession, broadcast: Broadcast) -> dict[str, Any]:
         .where(BroadcastRecipient.broadcast_id == broadcast.id)
     )
     counts: Counter[str] = Counter()
-    for recipient, outbox, delivery in rows.tuples():
+    for recipient, outbox, delivery in rows.all():
         if recipient == "skipped" or outbox == "skipped":
             counts["skipped"] += 1
         elif outbox in ("pending", "sending", "held"):
