@@ -18,12 +18,12 @@ import logging
 import time
 from collections.abc import Callable
 
-from aiolimiter import AsyncLimiter
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import WriteGate
 from bot.models import Conversation, OutboxRecord, aware, utcnow
+from bot.rate_limit import SlidingWindowLimiter
 from channels.base import ChannelAdapter
 from channels.messages import Delivery, OutboundMessage
 
@@ -57,7 +57,7 @@ class OutboxSender:
         self._in_flight: set[int] = set()  # conversation ids with a send on the wire
         self._tasks: set[asyncio.Task[None]] = set()
         self._last_sent: dict[int, float] = {}  # conversation id → time.monotonic()
-        self._limiters: dict[str, AsyncLimiter] = {}
+        self._limiters: dict[str, SlidingWindowLimiter] = {}
         self.alive = False
 
     async def run(self) -> None:
@@ -158,9 +158,9 @@ class OutboxSender:
             _record(row, conversation, delivery)
             await session.commit()
 
-    def _limiter(self, adapter: ChannelAdapter) -> AsyncLimiter:
+    def _limiter(self, adapter: ChannelAdapter) -> SlidingWindowLimiter:
         if adapter.name not in self._limiters:
-            self._limiters[adapter.name] = AsyncLimiter(adapter.max_per_second, 1.0)
+            self._limiters[adapter.name] = SlidingWindowLimiter(adapter.max_per_second)
         return self._limiters[adapter.name]
 
 
