@@ -32,7 +32,12 @@ from bot.models import (
 from bot.outbox import write_outbox
 from bot.sender import SESSION_WINDOW
 from bot.topics import REQUIRED_LANGUAGES, Topic
-from channels.base import CONTENT_VARIABLE_LIMIT, SESSION_WINDOW_CHANNELS, ChannelAdapter
+from channels.base import (
+    CONTENT_VARIABLE_LIMIT,
+    SESSION_WINDOW_CHANNELS,
+    ChannelAdapter,
+    fits_content_variable,
+)
 from channels.messages import OutboundMessage, Template
 from common.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
 from knowledge_base.language import SUPPORTED
@@ -75,9 +80,7 @@ def check_draft(draft: Draft, topics: Sequence[Topic], now: dt.datetime) -> None
     for lang, text in draft.translations.items():
         if len(text) > MAX_TEXT:
             raise BadRequestError(f"the {lang} text is over {MAX_TEXT} characters")
-        if draft.template_sid and (
-            len(text) > CONTENT_VARIABLE_LIMIT or "\n" in text or "\t" in text
-        ):
+        if draft.template_sid and not fits_content_variable(text):
             raise BadRequestError(
                 f"the {lang} text cannot fill a WhatsApp template variable "
                 f"(at most {CONTENT_VARIABLE_LIMIT} characters, one line)"

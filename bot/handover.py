@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,7 +27,8 @@ from channels.messages import OutboundMessage
 from common.errors import BadRequestError, ConflictError, ForbiddenError, NotFoundError
 
 REASONS = ("asked", "kb_fallback", "negative_feedback", "protection", "urgent_entry")
-OUTCOMES = ("resolved", "referred", "no_response", "not_needed", "other")
+Outcome = Literal["resolved", "referred", "no_response", "not_needed", "other"]
+OUTCOMES: tuple[str, ...] = get_args(Outcome)
 OPEN_STATES = ("queued", "assigned")
 URGENT = 1
 CONTROL_PREFIX = "uyum:"  # platform ids of messages the service queues itself

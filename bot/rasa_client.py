@@ -41,16 +41,19 @@ class RasaClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> BotTurn:
+    async def _post(self, path: str, body: object, **params: str) -> httpx.Response:
+        """A 200 answer from Rasa; anything else is an UpstreamError the worker retries."""
         try:
-            response = await self._http.post(
-                "/webhooks/rest/webhook",
-                json={"sender": sender, "message": text, "metadata": metadata},
-            )
+            response = await self._http.post(path, json=body, params=params or None)
         except httpx.HTTPError as exc:
             raise UpstreamError(f"Rasa did not answer ({exc.__class__.__name__})") from None
         if response.status_code != 200:
             raise UpstreamError(f"Rasa answered HTTP {response.status_code}")
+        return response
+
+    async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> BotTurn:
+        body = {"sender": sender, "message": text, "metadata": metadata}
+        response = await self._post("/webhooks/rest/webhook", body)
         turn = BotTurn()
         for item in response.json():
             custom = item.get("custom")
@@ -69,16 +72,8 @@ class RasaClient:
 
     async def append_events(self, sender: str, events: list[dict[str, Any]]) -> None:
         """Add events to the conversation's tracker (Rasa's HTTP API, with the token)."""
-        try:
-            response = await self._http.post(
-                f"/conversations/{sender}/tracker/events",
-                params={"token": self._token, "include_events": "NONE"},
-                json=events,
-            )
-        except httpx.HTTPError as exc:
-            raise UpstreamError(f"Rasa did not answer ({exc.__class__.__name__})") from None
-        if response.status_code != 200:
-            raise UpstreamError(f"Rasa answered HTTP {response.status_code} to tracker events")
+        path = f"/conversations/{sender}/tracker/events"
+        await self._post(path, events, token=self._token, include_events="NONE")
 
     @staticmethod
     def _to_outbound(item: dict[str, Any]) -> OutboundMessage:

@@ -13,6 +13,12 @@ from channels.messages import Button, Delivery, OutboundMessage
 SESSION_WINDOW_CHANNELS = frozenset({"whatsapp"})
 #: characters a Twilio Content variable holds (and no newline, tab or 5 spaces in a body)
 CONTENT_VARIABLE_LIMIT = 255
+_NOT_IN_VARIABLE = re.compile(r"[\n\t]| {5,}")
+
+
+def fits_content_variable(text: str, limit: int = CONTENT_VARIABLE_LIMIT) -> bool:
+    """True when Twilio accepts ``text`` as one Content variable value (error 21656 if not)."""
+    return 0 < len(text) <= limit and not _NOT_IN_VARIABLE.search(text)
 
 
 class ChannelAdapter(Protocol):

@@ -18,9 +18,9 @@ from twilio.rest import Client
 from twilio.rest.content.v1.content import ContentList
 
 from channels.base import (
-    CONTENT_VARIABLE_LIMIT,
     SESSION_WINDOW_CHANNELS,
     callback_key,
+    fits_content_variable,
     number_choices,
     split_message,
     split_text,
@@ -37,8 +37,6 @@ MEDIA_KINDS = {"image": "image", "audio": "voice", "video": "video"}
 # hold 255 characters and, in a body, no newline, tab or run of more than four spaces
 QUICK_REPLY_BUTTONS = 3
 QUICK_REPLY_TITLE = 20
-VARIABLE_LIMIT = CONTENT_VARIABLE_LIMIT
-_NOT_IN_VARIABLE = re.compile(r"[\n\t]| {5,}")
 
 # Twilio's HTTP client logs every request with its parameters (phone numbers, bodies)
 logger = logging.getLogger(__name__)
@@ -255,9 +253,8 @@ def _fits_quick_reply(message: OutboundMessage) -> bool:
         1 <= len(titles) <= QUICK_REPLY_BUTTONS
         and message.media_url is None
         and message.template is None
-        and 0 < len(last) <= VARIABLE_LIMIT
-        and not _NOT_IN_VARIABLE.search(last)
-        and all(0 < len(t) <= QUICK_REPLY_TITLE and not _NOT_IN_VARIABLE.search(t) for t in titles)
+        and fits_content_variable(last)
+        and all(fits_content_variable(t, QUICK_REPLY_TITLE) for t in titles)
     )
 
 

@@ -29,7 +29,6 @@ class Console:
     session: AsyncSession
     state: GatewayState
     csrf_token: str
-    token: str
 
 
 def request_token(request: Request) -> tuple[str, bool]:
@@ -52,7 +51,7 @@ async def signed_in(request: Request, state: StateDep) -> AsyncIterator[Console]
             sent = request.headers.get(CSRF_HEADER, "")
             if not hmac.compare_digest(sent.encode(), stored.csrf_token.encode()):
                 raise ForbiddenError(f"missing or wrong {CSRF_HEADER} header")
-        yield Console(operator, session, state, stored.csrf_token, token)
+        yield Console(operator, session, state, stored.csrf_token)
 
 
 ConsoleDep = Annotated[Console, Depends(signed_in)]

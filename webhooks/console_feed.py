@@ -32,13 +32,12 @@ class ConsoleFeed:
         self._sessions, self._gate, self._interval = sessions, gate, interval
         self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
         self._last_id = 0
+        self._caught_up = False
 
     async def run(self) -> None:
-        async with self._sessions() as session:
-            self._last_id = int(await session.scalar(select(func.max(ConsoleEvent.id))) or 0)
-            async with self._gate():
-                await session.execute(delete(ConsoleEvent).where(ConsoleEvent.at < utcnow() - KEEP))
-                await session.commit()
+        async with self._sessions() as session, self._gate():
+            await session.execute(delete(ConsoleEvent).where(ConsoleEvent.at < utcnow() - KEEP))
+            await session.commit()
         while True:
             try:
                 await self._poll()
@@ -47,7 +46,13 @@ class ConsoleFeed:
             await asyncio.sleep(self._interval)
 
     async def _poll(self) -> None:
+        if not self._subscribers:  # nobody watches: no query on the gateway's hot path
+            self._caught_up = False
+            return
         async with self._sessions() as session:
+            if not self._caught_up:  # only what happens from now on matters to new pages
+                self._last_id = int(await session.scalar(select(func.max(ConsoleEvent.id))) or 0)
+                self._caught_up = True
             rows = (
                 await session.scalars(
                     select(ConsoleEvent)

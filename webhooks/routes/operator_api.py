@@ -67,7 +67,7 @@ class TransferTo(BaseModel):
 
 
 class Closing(BaseModel):
-    outcome: Literal["resolved", "referred", "no_response", "not_needed", "other"]
+    outcome: service.Outcome
 
 
 class NewOperator(BaseModel):
