@@ -3,8 +3,8 @@
     .venv/bin/python -m bench.message_latency
 
 Starts `uyum run` on free ports (the trained model and built index are reused), then:
-1. Rasa + action server: messages posted to Rasa's REST channel one at a time, as the gateway's
-   worker does (targets: p50 <= 60 ms, p95 <= 150 ms).
+1. Rasa + action server: messages posted to Rasa's REST channel one at a time, with the language
+   decided, as the gateway's worker does (targets: p50 <= 60 ms, p95 <= 150 ms).
 2. The whole path: sandbox API -> inbound table -> worker -> Rasa -> actions -> outbox ->
    sender -> sandbox mailbox, one user at a time and 10 users at once.
 Also prints the resident memory of each process.
@@ -24,6 +24,7 @@ import numpy as np
 
 from bench.results import write
 from bench.stack import Stack, start_stack, stop_stack
+from knowledge_base.language import detect_language
 
 MESSAGES = [
     "merhaba",
@@ -58,11 +59,14 @@ def rasa_single_stream(stack: Stack) -> dict[str, float]:
     times = []
     with httpx.Client(timeout=30) as client:
         for round_ in range(ROUNDS):
-            sender = f"bench-{round_}-{uuid.uuid4().hex[:6]}"
+            sender, language = f"bench-{round_}-{uuid.uuid4().hex[:6]}", None
             for text in MESSAGES:
                 started = time.perf_counter()
+                language = detect_language(text, current=language).lang  # as the worker does
+                metadata = {"channel": "telegram", "language": language}
                 response = client.post(
-                    f"{stack.rasa}/webhooks/rest/webhook", json={"sender": sender, "message": text}
+                    f"{stack.rasa}/webhooks/rest/webhook",
+                    json={"sender": sender, "message": text, "metadata": metadata},
                 )
                 response.raise_for_status()
                 assert response.json(), f"no reply to {text!r}"

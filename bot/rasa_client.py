@@ -24,11 +24,12 @@ class HandoverRequest:
 
 @dataclass
 class BotTurn:
-    """What Rasa answered to one message: messages, and maybe a handover request."""
+    """What Rasa answered to one message, and what its actions asked of the gateway."""
 
     messages: list[OutboundMessage] = field(default_factory=list)
     handover: HandoverRequest | None = None
     subscriptions: dict[str, Any] | None = None  # what to subscribe to or stop
+    language: str | None = None  # a language the user chose
 
 
 class RasaClient:
@@ -61,6 +62,8 @@ class RasaClient:
                 turn.messages.append(self._to_outbound(item))
             elif isinstance(custom, dict) and custom.get("entry") and turn.messages:
                 turn.messages[-1] = replace(turn.messages[-1], entry=str(custom["entry"]))
+            elif isinstance(custom, dict) and isinstance(custom.get("language"), str):
+                turn.language = custom["language"]
             elif isinstance(custom, dict) and isinstance(custom.get("subscriptions"), dict):
                 turn.subscriptions = custom["subscriptions"]
             elif isinstance(custom, dict) and isinstance(custom.get("handover"), dict):

@@ -61,7 +61,7 @@ def rasa_env(settings: Settings) -> dict[str, str]:
         TF_CPP_MIN_LOG_LEVEL="2",
         RASA_TELEMETRY_ENABLED="false",
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
-        OMP_NUM_THREADS="1",
+        OMP_NUM_THREADS="2",
         PYTHONWARNINGS="ignore",
     )
     return env

@@ -39,7 +39,7 @@ from channels.base import CALLBACK_KEY, ChannelAdapter, resolve_choice
 from channels.keywords import opt_command
 from channels.messages import Button, OutboundMessage
 from common.errors import UpstreamError
-from knowledge_base.language import detect_language
+from knowledge_base.language import SUPPORTED, detect_language
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
@@ -149,6 +149,7 @@ class ConversationWorker:
                 return True
             request: HandoverRequest | None = None
             subscribing: dict[str, object] | None = None
+            chosen: str | None = None
             replies = (
                 None
                 if control
@@ -173,10 +174,13 @@ class ConversationWorker:
                 replies = turn.messages
                 request = HandoverRequest("protection", URGENT) if protection else turn.handover
                 subscribing = turn.subscriptions
+                chosen = turn.language
             # Every statement from here on may write (autoflush): only under the gate, or this
             # connection would hold SQLite's write lock while waiting for the gate's holder.
             async with self._gate():
                 record.processed_at = utcnow()
+                if chosen in SUPPORTED:
+                    conversation.language = chosen  # the user named it: it sticks
                 if subscribing is not None:
                     change = SubscriptionChange.from_payload(subscribing)
                     replies += await apply_change(session, conversation, change, self._topics)

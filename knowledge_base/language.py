@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -172,6 +173,23 @@ def detect_language(text: str, *, current: str | None = None, hint: str | None =
     if guess:
         return Detection(guess, len(words) >= 3, "model")
     return Detection(fallback_lang, False, "none")
+
+
+def message_language(text: str, metadata: Mapping[str, object] | None) -> str | None:
+    """The language of a message Rasa parses (nlu/conversation_language.py).
+
+    The gateway's decision when its metadata carries one; otherwise (Rasa used directly) the
+    text's language only when the text is clear about it, so an unclear message keeps the
+    conversation's language. None: nothing to go by.
+    """
+    decided = (metadata or {}).get("language")
+    if isinstance(decided, str) and decided in SUPPORTED:
+        return decided
+    if not text or text.startswith("/"):  # a button's payload says nothing about the language
+        return None
+    hint = (metadata or {}).get("language_hint")
+    detection = detect_language(text, hint=hint if isinstance(hint, str) else None)
+    return detection.lang if detection.confident else None
 
 
 def _normalise_hint(hint: str | None) -> str | None:

@@ -2,7 +2,7 @@
 
 from bot.actions.faq import ActionAnswerQuestion
 from bot.actions.handover import ActionFeedback, ActionRequestHandover
-from bot.actions.language import ActionSetLanguage, ValidateSlotMappings
+from bot.actions.language import ActionSetLanguage
 from bot.actions.subscriptions import ActionSubscribe
 
 __all__ = [
@@ -11,5 +11,4 @@ __all__ = [
     "ActionRequestHandover",
     "ActionSetLanguage",
     "ActionSubscribe",
-    "ValidateSlotMappings",
 ]

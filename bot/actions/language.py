@@ -1,4 +1,8 @@
-"""Which language the conversation is in, decided on every user turn."""
+"""A language the user names.
+
+The gateway decides the language of every other message and sends it in the metadata; Rasa
+fills the ``language`` slot from it (nlu/conversation_language.py), with no action call.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,8 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import ValidationAction
 
-from knowledge_base.language import SUPPORTED, detect_language
+from knowledge_base.language import SUPPORTED
 
 
 def _chosen_language(tracker: Tracker) -> str | None:
@@ -27,41 +30,8 @@ def _chosen_language(tracker: Tracker) -> str | None:
     return next((v for v in values if v in SUPPORTED), None)
 
 
-def _metadata(tracker: Tracker) -> dict[str, Any]:
-    metadata = tracker.latest_message.get("metadata") or {}
-    if not metadata:
-        user = tracker.get_last_event_for("user") or {}
-        metadata = user.get("metadata") or {}
-    return dict(metadata)
-
-
-class ValidateSlotMappings(ValidationAction):
-    """Fills custom-mapped slots after every user message (``action_validate_slot_mappings``)."""
-
-    def name(self) -> str:
-        return "action_validate_slot_mappings"
-
-    async def extract_language(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> dict[str, Any]:
-        current = tracker.get_slot("language")
-        chosen = _chosen_language(tracker)
-        if chosen:
-            return {"language": chosen}
-        text = tracker.latest_message.get("text") or ""
-        metadata = _metadata(tracker)
-        if text.startswith("/"):  # a payload says nothing; the gateway may know already
-            known = current or metadata.get("language")
-            return {"language": known} if known in SUPPORTED else {}
-        hint = metadata.get("language_hint")
-        detection = detect_language(text, current=current, hint=hint)
-        if detection.confident or not current:
-            return {"language": detection.lang}
-        return {"language": current}
-
-
 class ActionSetLanguage(Action):
-    """Record the language the user named; the rule then confirms it in that language."""
+    """Record the language the user named and tell the gateway; a rule then confirms it."""
 
     def name(self) -> str:
         return "action_set_language"
@@ -70,4 +40,7 @@ class ActionSetLanguage(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         chosen = _chosen_language(tracker)
-        return [SlotSet("language", chosen)] if chosen else []
+        if not chosen:
+            return []
+        dispatcher.utter_message(json_message={"language": chosen})
+        return [SlotSet("language", chosen)]

@@ -17,7 +17,6 @@ from bot.actions import (
     ActionFeedback,
     ActionRequestHandover,
     ActionSetLanguage,
-    ValidateSlotMappings,
     services,
 )
 from knowledge_base.search import KnowledgeBase
@@ -122,38 +121,19 @@ async def test_clarify_offers_at_most_three_choices(kb: KnowledgeBase) -> None:
     assert buttons[0]["title"] == "Türkçe kursuna nasıl kayıt olurum?"
 
 
-@pytest.mark.parametrize(
-    ("text", "intent", "current", "entities", "expected"),
-    [
-        ("مرحبا", "greet", "tr", [], "ar"),
-        ("157?", "ask_question", "fa", [], "fa"),
-        ("/feedback_positive", "feedback_positive", "ar", [], "ar"),
-        (
-            "Türkçe konuşalım",
-            "choose_language",
-            "en",
-            [{"entity": "language", "value": "tr"}],
-            "tr",
-        ),
-        ("كيف أتعلم التركية", "ask_question", "ar", [{"entity": "language", "value": "tr"}], "ar"),
-    ],
-)
-async def test_language_slot_each_turn(
-    text: str, intent: str, current: str, entities: list[dict[str, Any]], expected: str
-) -> None:
-    action = ValidateSlotMappings()
-    result = await action.extract_language(
-        CollectingDispatcher(), tracker(text, intent, language=current, entities=entities), {}
-    )
-    assert result == {"language": expected}
-
-
 async def test_set_language_records_a_named_language() -> None:
     named = [{"entity": "language", "value": "fa"}]
-    _, events = await run(ActionSetLanguage(), tracker("فارسی", "choose_language", entities=named))
+    persian = tracker("فارسی", "choose_language", entities=named)
+    messages, events = await run(ActionSetLanguage(), persian)
     assert events == [{"event": "slot", "name": "language", "value": "fa", "timestamp": None}]
-    _, events = await run(ActionSetLanguage(), tracker("change language", "choose_language"))
-    assert events == []
+    assert custom(messages) == [{"language": "fa"}]  # the gateway learns the choice
+    messages, events = await run(ActionSetLanguage(), tracker("change language", "choose_language"))
+    assert (messages, events) == ([], [])
+    # "how do I learn Turkish?" names a language but chooses none
+    turkish = [{"entity": "language", "value": "tr"}]
+    question = tracker("Türkçe nasıl öğrenilir", entities=turkish)
+    messages, events = await run(ActionSetLanguage(), question)
+    assert (messages, events) == ([], [])
 
 
 def test_answers_end_with_their_source_unless_they_name_it(kb: KnowledgeBase) -> None:
@@ -218,20 +198,6 @@ async def test_second_thumbs_down_in_a_row_brings_a_person() -> None:
 
 
 async def test_snapshot_named_language_is_set() -> None:
-    _, events = await run(ActionSetLanguage(), snapshot("choose_language_fa.json"))
+    messages, events = await run(ActionSetLanguage(), snapshot("choose_language_fa.json"))
     assert events == [{"event": "slot", "name": "language", "value": "fa", "timestamp": None}]
-    result = await ValidateSlotMappings().extract_language(
-        CollectingDispatcher(), snapshot("choose_language_fa.json"), {}
-    )
-    assert result == {"language": "fa"}
-
-
-async def test_a_payload_on_first_contact_takes_the_gateways_language() -> None:
-    """A protection case reaches Rasa as /emergency: the numbers come in the user's language."""
-    first = tracker("/emergency", "emergency")
-    first.latest_message["metadata"] = {"language": "ar"}
-    result = await ValidateSlotMappings().extract_language(CollectingDispatcher(), first, {})
-    assert result == {"language": "ar"}
-    odd = tracker("/emergency", "emergency")
-    odd.latest_message["metadata"] = {"language": "xx-not-a-language"}
-    assert await ValidateSlotMappings().extract_language(CollectingDispatcher(), odd, {}) == {}
+    assert custom(messages) == [{"language": "fa"}]

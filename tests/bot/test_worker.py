@@ -129,7 +129,8 @@ async def test_opt_out_keywords_and_media_are_answered_without_rasa(tmp_path: Pa
 
 
 class _RecordingRasa(BaseHTTPRequestHandler):
-    """A Rasa that asks for a person on "operator please" and records every request."""
+    """A Rasa that asks for a person on "operator please", sets Persian when it is chosen, and
+    records every request."""
 
     requests: ClassVar[list[tuple[str, object]]] = []
 
@@ -139,6 +140,8 @@ class _RecordingRasa(BaseHTTPRequestHandler):
         if self.path.startswith("/webhooks/rest/webhook"):
             if body["message"] == "operator please":
                 answer: object = [{"custom": {"handover": {"reason": "asked", "priority": 0}}}]
+            elif body["message"].startswith("/choose_language"):
+                answer = [{"custom": {"language": "fa"}}, {"text": "فارسی"}]
             else:
                 answer = [{"text": "bot: " + body["message"]}]
         else:
@@ -150,6 +153,27 @@ class _RecordingRasa(BaseHTTPRequestHandler):
 
     def log_message(self, *args: object) -> None:
         return None
+
+
+async def test_a_language_the_user_chose_sticks(tmp_path: Path) -> None:
+    """A button's payload names no language in its text; Rasa's answer tells the gateway."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _RecordingRasa)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _RecordingRasa.requests.clear()
+    messages = [
+        InboundMessage("sandbox-whatsapp", "u1", "m1", "hello"),
+        InboundMessage("sandbox-whatsapp", "u1", "m2", '/choose_language{"language":"fa"}'),
+        InboundMessage("sandbox-whatsapp", "u1", "m3", "157?"),
+    ]
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        inbound, _ = await _process(tmp_path, url, messages)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [r.status for r in inbound] == ["done"] * 3
+    decided = [body["metadata"]["language"] for _, body in _RecordingRasa.requests]  # type: ignore[index]
+    assert decided == ["en", "en", "fa"]
 
 
 async def test_a_person_holds_the_chat_the_bot_is_silent_then_resumes(tmp_path: Path) -> None:

@@ -61,6 +61,8 @@ def test_whatsapp_numbered_choices_answered_with_a_digit(stack: Stack) -> None:
     assert "Türkçe" in picker[-1]["text"] and "فارسی" in picker[-1]["text"]
     chosen = user.say("3")  # فارسی is the third language
     assert any("\u0600" <= ch <= "\u06ff" for ch in chosen[-1]["text"]), chosen
+    # the choice sticks although a digit and "157?" say nothing about the language
+    assert any("\u0600" <= ch <= "\u06ff" for ch in user.say("157?")[-1]["text"])
 
 
 def test_emergency_message_gets_the_numbers(stack: Stack) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge_base.language import detect_language
+from knowledge_base.language import detect_language, message_language
 
 
 @pytest.mark.parametrize(
@@ -43,3 +43,21 @@ def test_platform_hint_is_used_when_nothing_else_is_known() -> None:
 def test_very_long_and_mixed_input_does_not_fail() -> None:
     detection = detect_language("ikamet " * 3000 + " مرحبا")
     assert detection.lang == "tr"
+
+
+@pytest.mark.parametrize(
+    ("text", "metadata", "expected"),
+    [
+        ("hello", {"language": "fa"}, "fa"),  # the gateway decided (sticky, with its history)
+        ("/emergency", {"language": "ar"}, "ar"),  # a protection case on first contact
+        ("/emergency", {"language": "xx-not-a-language"}, None),
+        ("/feedback_positive", None, None),  # a payload says nothing
+        ("ikamet iznimi nasıl uzatırım", None, "tr"),  # Rasa used directly: the text decides
+        ("كيف أسجل ابني بالمدرسة", {}, "ar"),
+        ("157?", None, None),  # unclear: the slot keeps what it holds
+    ],
+)
+def test_the_language_rasa_records_for_a_message(
+    text: str, metadata: dict[str, str] | None, expected: str | None
+) -> None:
+    assert message_language(text, metadata) == expected
