@@ -77,7 +77,7 @@ async def measure(url: str) -> dict[str, float | int]:
     order = Settings(env="test").fallback_order
     try:
         async with db.make_sessionmaker(engine)() as session:
-            writer = await add_operator(session, "writer", "a-long-password")
+            writer = await add_operator(session, "writer", "a-long-password", role="editor")
             draft = Draft("bench", ["informative-meetings"], dict(TEXTS))
             made = await broadcasts.create(session, draft, load_topics(), writer)
             await session.commit()

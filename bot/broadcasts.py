@@ -45,6 +45,7 @@ from knowledge_base.language import SUPPORTED
 logger = logging.getLogger(__name__)
 MAX_TEXT = 4000
 BATCH = 500
+WRITERS = ("editor", "supervisor", "admin")
 APPROVERS = ("supervisor", "admin")
 FallbackOrder = Callable[[str], list[str]]
 
@@ -92,6 +93,8 @@ def check_draft(draft: Draft, topics: Sequence[Topic], now: dt.datetime) -> None
 async def create(
     session: AsyncSession, draft: Draft, topics: Sequence[Topic], author: Operator
 ) -> Broadcast:
+    if author.role not in WRITERS:
+        raise ForbiddenError("editors, supervisors and admins write broadcasts")
     now = utcnow()
     check_draft(draft, topics, now)
     broadcast = Broadcast(
@@ -232,6 +235,8 @@ async def approve(
 
 async def cancel(session: AsyncSession, broadcast: Broadcast, operator: Operator) -> int:
     """Stop the rest: nothing more is queued and queued messages are not sent."""
+    if operator.role not in WRITERS:
+        raise ForbiddenError("editors, supervisors and admins cancel broadcasts")
     if broadcast.state in ("sent", "cancelled"):
         raise ConflictError(f"this broadcast is already {broadcast.state}")
     broadcast.state = "cancelled"

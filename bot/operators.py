@@ -7,6 +7,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -17,7 +18,10 @@ from bot.audit import audit
 from bot.models import Operator, OperatorSession, aware, utcnow
 from common.errors import BadRequestError, ConflictError, NotFoundError
 
-ROLES = ("operator", "supervisor", "admin")
+#: operator: conversations; editor: also writes announcements (and, later, content);
+#: supervisor: also sees every conversation and approves announcements; admin: everything
+Role = Literal["operator", "editor", "supervisor", "admin"]
+ROLES: tuple[Role, ...] = get_args(Role)
 MIN_PASSWORD = 10
 USERNAME = re.compile(r"[a-z0-9._-]{1,64}")
 _hasher = PasswordHasher()

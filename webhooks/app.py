@@ -22,7 +22,15 @@ from bot.settings import Settings, get_settings
 from bot.worker import ConversationWorker, reset_stale
 from common.errors import BadRequestError, UyumError
 from webhooks.console_feed import ConsoleFeed
-from webhooks.routes import console, health, operator_api, sandbox, telegram, whatsapp
+from webhooks.routes import (
+    broadcast_api,
+    console,
+    health,
+    operator_api,
+    sandbox,
+    telegram,
+    whatsapp,
+)
 from webhooks.state import GatewayState
 from webhooks.telegram_polling import poll_updates
 
@@ -96,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(telegram.router)
     app.include_router(whatsapp.router)
     app.include_router(operator_api.router)
+    app.include_router(broadcast_api.router)
     app.include_router(console.router)
     app.mount("/console/static", StaticFiles(directory=console.STATIC), name="console-static")
 

@@ -72,7 +72,7 @@ def test_a_language_filter_needs_only_its_own_translation() -> None:
 
 
 async def test_audience_translations_windows_and_approval(session: AsyncSession) -> None:
-    writer = await add_operator(session, "writer", "a-long-password")
+    writer = await add_operator(session, "writer", "a-long-password", role="editor")
     lead = await add_operator(session, "lead", "a-long-password", role="supervisor")
     await user(session, "t1", "tr")
     await user(session, "p1", "ps")  # no Pashto text: Persian per the fallback order
@@ -107,7 +107,7 @@ async def test_audience_translations_windows_and_approval(session: AsyncSession)
 
 
 async def test_fan_out_queues_each_user_once_even_when_run_again(session: AsyncSession) -> None:
-    writer = await add_operator(session, "writer", "a-long-password")
+    writer = await add_operator(session, "writer", "a-long-password", role="editor")
     lead = await add_operator(session, "lead", "a-long-password", role="supervisor")
     for i in range(7):
         await user(session, f"u{i}", "tr", "sandbox-telegram")

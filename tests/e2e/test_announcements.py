@@ -56,7 +56,7 @@ def uyum(
 def test_a_broadcast_is_written_approved_and_reaches_only_subscribers(
     stack: Stack, platforms: FakePlatforms
 ) -> None:
-    add_operator(stack, "writer", PASSWORD)
+    add_operator(stack, "writer", PASSWORD, role="editor")
     add_operator(stack, "chief", PASSWORD, role="supervisor")
     arabic, turkish, stopped, other = (WhatsAppUser(platforms, stack.gateway) for _ in range(4))
     arabic.say("بدي اشترك بأخبار الاجتماعات التعريفية")

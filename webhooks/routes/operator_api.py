@@ -31,6 +31,7 @@ from bot.models import (
     utcnow,
 )
 from bot.operators import (
+    Role,
     add_operator,
     authenticate,
     end_session,
@@ -74,7 +75,7 @@ class NewOperator(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=10, max_length=256)
     display_name: str = Field("", max_length=120)
-    role: Literal["operator", "supervisor", "admin"] = "operator"
+    role: Role = "operator"
     team: str = Field("general", max_length=40)
     languages: list[str] = Field(default_factory=list, max_length=20)
 
