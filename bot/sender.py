@@ -1,8 +1,11 @@
 """The sender: delivers outbox rows through the channel adapters, exactly once and in order.
 
 Per conversation only the oldest pending row may go, and the next one waits until it is
-sent. Each row is marked in its own transaction right after the platform accepted it, so
-a crash can repeat at most the sends that were on the wire at that moment. Platform limits
+sent. Each row is marked in its own transaction right after the platform accepted it. A
+crash can therefore repeat a reply that was on the wire at that moment (a reply must not be
+lost). An announcement is marked ``sending`` before it goes instead, and one found in that
+state after a crash is not sent again (it may have arrived; a second copy to thousands of
+people is worse than a missing one): it is recorded as failed with that reason. Platform limits
 are honoured per channel (messages per second overall, seconds between two messages to
 one chat) and ``retry_after`` answers postpone the row. WhatsApp's rules are applied here:
 outside the 24-hour window only templates go (the rest is held until the user writes),
@@ -18,7 +21,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import WriteGate
@@ -33,6 +36,7 @@ BACKOFF_SECONDS = (1, 2, 5, 15, 60, 300)
 SESSION_WINDOW = dt.timedelta(hours=24)
 HEADS_PER_ROUND = 500  # conversations looked at per round (oldest first)
 MIN_ROUND_SECONDS = 0.005
+INTERRUPTED = "interrupted while sending; not sent again (it may have arrived)"
 
 
 class OutboxSender:
@@ -61,6 +65,7 @@ class OutboxSender:
         self.alive = False
 
     async def run(self) -> None:
+        await self.interrupted()
         self.alive = True
         try:
             while True:
@@ -74,6 +79,24 @@ class OutboxSender:
             for task in self._tasks:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def interrupted(self, row_id: int | None = None) -> int:
+        """Announcements left ``sending`` (all at start, after a crash; or one whose delivery
+        crashed): recorded as failed, not sent again.
+
+        Only one sender runs per database on the embedded profile, so at its start nothing
+        else can be sending.
+        """
+        query = update(OutboxRecord).where(OutboxRecord.status == "sending")
+        if row_id is not None:
+            query = query.where(OutboxRecord.id == row_id)
+        async with self._gate(), self._sessions() as session:
+            result = await session.execute(query.values(status="failed", last_error=INTERRUPTED))
+            await session.commit()
+        count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        if count:
+            logger.warning("%d announcements were interrupted on the wire; not sent again", count)
+        return count
 
     async def start_due(self) -> float:
         """Start sending every row that is due; returns seconds until the next one is."""
@@ -117,7 +140,8 @@ class OutboxSender:
         try:
             await self._deliver_row(row_id, clock)
         except Exception:
-            logger.exception("outbox %d: delivery crashed; it will be retried", row_id)
+            logger.exception("outbox %d: delivery crashed; a reply is retried", row_id)
+            await self.interrupted(row_id)
             await asyncio.sleep(1.0)
         finally:
             self._in_flight.discard(conversation_id)
@@ -144,11 +168,17 @@ class OutboxSender:
                     await session.commit()
                 return
             assert conversation is not None and adapter is not None
-            conversation_id, user_ref = conversation.id, conversation.user_ref
+            conversation_id, user_ref, at_most_once = (
+                conversation.id,
+                conversation.user_ref,
+                row.kind == "proactive",
+            )
         gap = self._last_sent.get(conversation_id, -1e9) + adapter.chat_interval - clock
         if gap > 0:
             await asyncio.sleep(gap)
         async with self._limiter(adapter):
+            if at_most_once and not await self._mark_sending(row_id):
+                return  # cancelled meanwhile
             delivery = await adapter.send(user_ref, message)
         self._last_sent[conversation_id] = time.monotonic()
         async with self._gate(), self._sessions() as session:
@@ -157,6 +187,16 @@ class OutboxSender:
             assert row is not None and conversation is not None
             _record(row, conversation, delivery)
             await session.commit()
+
+    async def _mark_sending(self, row_id: int) -> bool:
+        async with self._gate(), self._sessions() as session:
+            result = await session.execute(
+                update(OutboxRecord)
+                .where(OutboxRecord.id == row_id, OutboxRecord.status == "pending")
+                .values(status="sending")
+            )
+            await session.commit()
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def _limiter(self, adapter: ChannelAdapter) -> SlidingWindowLimiter:
         if adapter.name not in self._limiters:
@@ -187,7 +227,7 @@ def _record(row: OutboxRecord, conversation: Conversation, delivery: Delivery) -
         row.status, row.sent_at, row.platform_id = "sent", utcnow(), delivery.platform_id
         row.last_error = None
         return
-    row.last_error = (delivery.error or "unknown error")[:300]
+    row.status, row.last_error = "pending", (delivery.error or "unknown error")[:300]
     if delivery.user_gone:
         conversation.unreachable_at = utcnow()
     if delivery.permanent or row.attempts >= MAX_ATTEMPTS:

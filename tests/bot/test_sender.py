@@ -181,3 +181,40 @@ async def test_whatsapp_window_holds_free_text_until_the_user_writes(
         await store_inbound(session, InboundMessage("whatsapp", "whatsapp:+90555", "SM2", "?"))
     await run_until_settled(sender, 0.3)
     assert [text for _, text, _ in channel.accepted] == ["x", "operator's late answer"]
+
+
+@dataclass
+class DyingChannel(ScriptedChannel):
+    """The process dies while a message is on the wire: the send never returns."""
+
+    on_the_wire: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def send(self, user_id: str, message: OutboundMessage) -> Delivery:
+        self.accepted.append((user_id, message.text, time.monotonic()))  # it may have arrived
+        self.on_the_wire.set()
+        await asyncio.sleep(3600)
+        raise AssertionError("unreachable")
+
+
+async def test_an_announcement_on_the_wire_at_a_crash_is_not_sent_again(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    dying = DyingChannel()
+    await queue(sessions, "scripted", "a", ["announcement"], kind="proactive")
+    await queue(sessions, "scripted", "b", ["reply"])
+    first = OutboxSender(sessions, {"scripted": dying}.get, asyncio.Event(), poll_interval=0.05)
+    task = asyncio.create_task(first.run())
+    await asyncio.wait_for(dying.on_the_wire.wait(), 5)
+    await asyncio.sleep(0.1)
+    assert sorted(await statuses(sessions)) == ["pending", "sending"]  # both on the wire
+    task.cancel()  # the crash: nothing after the send is recorded
+    await asyncio.gather(task, return_exceptions=True)
+
+    after = ScriptedChannel()
+    second = OutboxSender(sessions, {"scripted": after}.get, asyncio.Event(), poll_interval=0.05)
+    await run_until_settled(second, 0.3)
+    assert [text for _, text, _ in after.accepted] == ["reply"]  # a reply is never lost
+    async with sessions() as session:
+        rows = (await session.scalars(select(OutboxRecord).order_by(OutboxRecord.id))).all()
+    assert [(r.kind, r.status) for r in rows] == [("proactive", "failed"), ("reply", "sent")]
+    assert rows[0].last_error and "not sent again" in rows[0].last_error
