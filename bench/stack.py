@@ -5,6 +5,7 @@ Used by the end-to-end tests and the benchmarks.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -158,6 +159,16 @@ def stop_stack(stack: Stack) -> int:
             os.killpg(stack.process.pid, signal.SIGKILL)
             stack.process.wait()
     return stack.process.returncode
+
+
+def kill_stack(stack: Stack) -> None:
+    """A power cut: SIGKILL to `uyum run` and every process it started (each has its own
+    session, so killing the supervisor's group alone would leave them running)."""
+    children = child_processes(stack)
+    for pid in [stack.process.pid, *children.values()]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    stack.process.wait()
 
 
 def rasa_tracker(stack: Stack, sender: str) -> dict[str, Any]:

@@ -19,6 +19,7 @@ import contextlib
 import datetime as dt
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 
 from sqlalchemy import func, select, update
@@ -26,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import WriteGate
 from bot.models import Conversation, OutboxRecord, aware, utcnow
-from bot.rate_limit import SlidingWindowLimiter
+from bot.rate_limit import PacedLimiter
 from channels.base import ChannelAdapter
 from channels.messages import Delivery, OutboundMessage
 
@@ -49,7 +50,7 @@ class OutboxSender:
         ready: asyncio.Event,
         *,
         poll_interval: float = 0.5,
-        max_in_flight: int = 32,
+        max_in_flight: int = 32,  # per channel
         gate: WriteGate | None = None,
     ) -> None:
         self._sessions = sessions
@@ -59,9 +60,10 @@ class OutboxSender:
         self._poll = poll_interval
         self._max_in_flight = max_in_flight
         self._in_flight: set[int] = set()  # conversation ids with a send on the wire
+        self._busy: Counter[str] = Counter()  # sends on the wire (or waiting) per channel
         self._tasks: set[asyncio.Task[None]] = set()
         self._last_sent: dict[int, float] = {}  # conversation id → time.monotonic()
-        self._limiters: dict[str, SlidingWindowLimiter] = {}
+        self._limiters: dict[str, PacedLimiter] = {}
         self.alive = False
 
     async def run(self) -> None:
@@ -109,34 +111,40 @@ class OutboxSender:
             rows = (
                 await session.execute(
                     select(
-                        OutboxRecord.id, OutboxRecord.conversation_id, OutboxRecord.next_attempt_at
+                        OutboxRecord.id,
+                        OutboxRecord.conversation_id,
+                        OutboxRecord.next_attempt_at,
+                        Conversation.channel,
                     )
+                    .join(Conversation, Conversation.id == OutboxRecord.conversation_id)
                     .where(OutboxRecord.id.in_(oldest))
                     .order_by(OutboxRecord.id)
                     .limit(HEADS_PER_ROUND)
                 )
             ).tuples()
-            heads = {conversation_id: (row_id, at) for row_id, conversation_id, at in rows}
+            heads = {chat: (row_id, at, channel) for row_id, chat, at, channel in rows}
         now, clock = utcnow(), time.monotonic()
         if len(self._last_sent) > 10_000:  # only recent sends matter for the per-chat gap
             self._last_sent = {k: v for k, v in self._last_sent.items() if clock - v < 60}
         wait = self._poll
-        for conversation_id, (row_id, next_attempt) in heads.items():
+        for conversation_id, (row_id, next_attempt, channel) in heads.items():
             if conversation_id in self._in_flight:
                 continue
-            if len(self._in_flight) >= self._max_in_flight:
-                return 0.05
+            if self._busy[channel] >= self._max_in_flight:
+                wait = min(wait, 0.05)  # this channel is at its limit; others may still go
+                continue
             not_before = (aware(next_attempt) - now).total_seconds()
             if not_before > 0:
                 wait = min(wait, not_before)
                 continue
             self._in_flight.add(conversation_id)
-            task = asyncio.create_task(self._deliver(row_id, conversation_id, clock))
+            self._busy[channel] += 1
+            task = asyncio.create_task(self._deliver(row_id, conversation_id, channel, clock))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         return wait
 
-    async def _deliver(self, row_id: int, conversation_id: int, clock: float) -> None:
+    async def _deliver(self, row_id: int, conversation_id: int, channel: str, clock: float) -> None:
         try:
             await self._deliver_row(row_id, clock)
         except Exception:
@@ -145,6 +153,7 @@ class OutboxSender:
             await asyncio.sleep(1.0)
         finally:
             self._in_flight.discard(conversation_id)
+            self._busy[channel] -= 1
             self._ready.set()
 
     async def _deliver_row(self, row_id: int, clock: float) -> None:
@@ -198,9 +207,9 @@ class OutboxSender:
             await session.commit()
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    def _limiter(self, adapter: ChannelAdapter) -> SlidingWindowLimiter:
+    def _limiter(self, adapter: ChannelAdapter) -> PacedLimiter:
         if adapter.name not in self._limiters:
-            self._limiters[adapter.name] = SlidingWindowLimiter(adapter.max_per_second)
+            self._limiters[adapter.name] = PacedLimiter(adapter.max_per_second)
         return self._limiters[adapter.name]
 
 

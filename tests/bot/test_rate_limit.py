@@ -7,34 +7,48 @@ import time
 
 import pytest
 
-from bot.rate_limit import SlidingWindowLimiter
+from bot.rate_limit import HEADROOM, PacedLimiter
 
 
-async def starts(limiter: SlidingWindowLimiter, count: int) -> list[float]:
+async def starts(limiter: PacedLimiter, count: int, pause_after: int | None = None) -> list[float]:
     began = time.monotonic()
     times: list[float] = []
+    for i in range(count):
+        if i == pause_after:
+            await asyncio.sleep(1.5)  # an idle spell: no burst to catch up afterwards
 
-    async def one() -> None:
         async with limiter:
             times.append(time.monotonic() - began)
-
-    await asyncio.gather(*(one() for _ in range(count)))
-    return sorted(times)
+    return times
 
 
 def most_in_a_window(times: list[float], period: float = 1.0) -> int:
     return max(sum(1 for u in times if t <= u < t + period) for t in times)
 
 
-async def test_never_more_than_the_rate_in_any_second() -> None:
-    times = await starts(SlidingWindowLimiter(20), 50)
+async def test_never_more_than_the_rate_in_any_second_and_no_bursts() -> None:
+    times = await starts(PacedLimiter(20), 50)
     assert most_in_a_window(times) <= 20
-    assert times[-1] >= 2.0  # 50 sends at 20/s need two full windows of waiting
-    assert times[19] < 0.5  # the first 20 go at once
+    interval = 1 / (20 * HEADROOM)
+    assert times[4] - times[0] >= 4 * interval * 0.99  # evenly spaced: no burst at the start
+    assert times[-1] < 49 * interval + 1.0  # and the rate gets through
 
 
-async def test_a_fractional_rate_rounds_down() -> None:
-    times = await starts(SlidingWindowLimiter(2.5), 4)
-    assert most_in_a_window(times) <= 2  # 2 per second at most, never 3
+async def test_waiting_concurrently_and_after_an_idle_spell() -> None:
+    limiter = PacedLimiter(10)
+    concurrent: list[float] = []
+
+    async def one() -> None:
+        async with limiter:
+            concurrent.append(time.monotonic())
+
+    await asyncio.gather(*(one() for _ in range(12)))
+    assert most_in_a_window(sorted(concurrent)) <= 10
+    times = await starts(limiter, 12, pause_after=6)
+    assert most_in_a_window(times) <= 10
+    assert times[7] - times[6] > 0.08  # after the pause, the schedule restarts: no catch-up
+
+
+def test_a_rate_must_be_positive() -> None:
     with pytest.raises(ValueError):
-        SlidingWindowLimiter(0)
+        PacedLimiter(0)

@@ -135,6 +135,7 @@ function showLogin(message = "") {
   hideError();
   // Drop the previous operator's data from the page.
   for (const id of ["queue", "messages", "notes", "canned-results"]) $(id).replaceChildren();
+  resetBroadcasts();
   $("conversation").hidden = true;
   $("conversation-placeholder").hidden = false;
   $("layout").classList.remove("show-conv");
@@ -341,7 +342,7 @@ async function claim(h) {
   refreshQueue();
 }
 
-// ---- Routing: #c<id> opens a conversation (phone back button works) ----
+// ---- Routing: #c<id> opens a conversation, #broadcasts the announcements (phone back button works) ----
 
 function openRoute(conversationId) {
   const hash = "#c" + conversationId;
@@ -351,7 +352,18 @@ function openRoute(conversationId) {
 
 function route() {
   if (!state.me) return;
-  const match = /^#c(\d+)$/.exec(location.hash);
+  const hash = location.hash;
+  const broadcast = /^#b(\d+)$/.exec(hash);
+  if (broadcast || hash === "#broadcasts" || hash === "#broadcasts/new") {
+    closeConversation();
+    enterBroadcasts();
+    if (broadcast) openBroadcast(Number(broadcast[1]));
+    else if (hash === "#broadcasts/new") showBroadcastForm();
+    else showBroadcastList();
+    return;
+  }
+  showSection("handovers");
+  const match = /^#c(\d+)$/.exec(hash);
   if (match) openConversation(Number(match[1]));
   else closeConversation();
 }
@@ -615,6 +627,576 @@ function insertReply(text) {
   box.focus();
 }
 
+// ---- Announcements (broadcasts) ----
+// #broadcasts lists them, #broadcasts/new is the form, #b<id> one announcement.
+
+const BC_LANG_ORDER = ["tr", "ar", "fa", "en", "ps"];
+const RTL_LANGS = new Set(["ar", "fa", "ps"]); // written in Arabic script
+const BC_COUNTS = ["sent", "delivered", "read", "failed", "skipped"];
+const BC_STATES = { draft: "draft: waiting for a supervisor's approval", approved: "approved, waiting for its send time",
+  sending: "being sent", sent: "sent", cancelled: "cancelled" };
+const CHANNEL_NAMES = { telegram: "Telegram", whatsapp: "WhatsApp" };
+// languages users may write in beyond the console's five (they get a fallback text)
+const MORE_LANGS = { ckb: "Kurdish (Sorani)", kmr: "Kurdish (Kurmanji)", fr: "French", ru: "Russian", uk: "Ukrainian" };
+const BC_POLL_MS = 1500;
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+const bc = {
+  options: null,        // GET /broadcasts/options
+  optionsLoading: null, // its promise while in flight
+  list: [],
+  mode: null,           // "list" | "new" | "detail"
+  openId: null,
+  detail: null,         // last GET /broadcasts/{id}
+  listSeq: 0,
+  detailSeq: 0,
+  polling: false,
+  submitting: false,
+};
+
+/** An API time; one without a zone is UTC (SQLite gives stored times back without one). */
+function parseTime(iso) {
+  if (!iso) return NaN;
+  const trimmed = String(iso).replace(/(\.\d{3})\d+/, "$1");
+  return Date.parse(/(Z|[+-]\d\d:?\d\d)$/i.test(trimmed) ? trimmed : trimmed + "Z");
+}
+
+function formatBcTime(iso) {
+  const t = parseTime(iso);
+  return Number.isNaN(t) ? "" : dateTimeFormat.format(new Date(t));
+}
+
+const langName = (code) => `${LANGS[code] || MORE_LANGS[code] || code} (${code})`;
+/** The console's languages first (tr, ar, fa, en, ps), then the others by code. */
+function byLanguageOrder(a, b) {
+  const rank = (code) => (BC_LANG_ORDER.includes(code) ? BC_LANG_ORDER.indexOf(code) : BC_LANG_ORDER.length);
+  return rank(a) - rank(b) || a.localeCompare(b);
+}
+const channelName = (code) => CHANNEL_NAMES[code] || code;
+const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+function topicName(id) {
+  const topic = (bc.options?.topics || []).find((t) => t.id === id);
+  if (!topic) return id;
+  const lang = document.documentElement.lang || "en";
+  return topic.names?.[lang] || topic.names?.en || topic.id;
+}
+
+/** The options (topics, filters, what this operator may do), loaded once per sign-in. */
+function loadBroadcastOptions() {
+  if (bc.options) return Promise.resolve(bc.options);
+  if (!bc.optionsLoading) {
+    const me = state.me;
+    const loading = api("GET", "/broadcasts/options")
+      .then((data) => {
+        if (state.me !== me) return data; // signed out meanwhile: not this operator's
+        bc.options = data;
+        buildBroadcastForm(data);
+        $("bc-new").hidden = !data.can_write;
+        if (bc.list.length) renderBroadcastList(bc.list); // topic names
+        return data;
+      })
+      .finally(() => { if (bc.optionsLoading === loading) bc.optionsLoading = null; });
+    bc.optionsLoading = loading;
+  }
+  return bc.optionsLoading;
+}
+
+function resetBroadcasts() {
+  Object.assign(bc, { options: null, optionsLoading: null, list: [], mode: null, openId: null, detail: null });
+  bc.listSeq++;
+  bc.detailSeq++;
+  $("bc-list").replaceChildren();
+  $("bc-detail").replaceChildren();
+  $("bc-form").reset();
+  for (const id of ["bc-topics", "bc-texts", "bc-languages", "bc-channels", "bc-provinces"]) $(id).replaceChildren();
+  $("bc-new").hidden = true;
+  setBroadcastPane("list");
+  showSection("handovers");
+}
+
+/** Which part of the app is shown: "handovers" (queue + conversation) or "broadcasts". */
+function showSection(name) {
+  const broadcasts = name === "broadcasts";
+  $("layout").hidden = broadcasts;
+  $("broadcasts-view").hidden = !broadcasts;
+  for (const [id, active] of [["nav-handovers", !broadcasts], ["nav-broadcasts", broadcasts]]) {
+    if (active) $(id).setAttribute("aria-current", "page");
+    else $(id).removeAttribute("aria-current");
+  }
+}
+
+function enterBroadcasts() {
+  const wasHidden = $("broadcasts-view").hidden;
+  showSection("broadcasts");
+  if (wasHidden) {
+    loadBroadcastOptions().catch(reportError);
+    refreshBroadcasts();
+  }
+}
+
+/** Show the placeholder, the form or the detail in the right-hand pane. */
+function setBroadcastPane(mode) {
+  bc.mode = mode;
+  $("bc-placeholder").hidden = mode !== "list";
+  $("bc-form").hidden = mode !== "new";
+  $("bc-detail").hidden = mode !== "detail";
+  $("broadcasts-view").classList.toggle("show-main", mode !== "list");
+  if (mode !== "detail") {
+    bc.openId = null;
+    bc.detail = null;
+    bc.detailSeq++;
+  }
+  markSelectedBroadcast();
+}
+
+function showBroadcastList() {
+  setBroadcastPane("list");
+}
+
+async function showBroadcastForm() {
+  setBroadcastPane("list"); // until the options say this operator may write
+  try {
+    const options = await loadBroadcastOptions();
+    if (location.hash !== "#broadcasts/new") return;
+    if (!options.can_write) {
+      reportError(new ApiError(403, "Only editors, supervisors and admins write announcements"));
+      location.hash = "#broadcasts";
+      return;
+    }
+    setBroadcastPane("new");
+    $("bc-title").focus();
+  } catch (err) {
+    reportError(err);
+  }
+}
+
+// -- The form --
+
+function checkbox(name, value, text, props = {}) {
+  return el("label", { className: "check" },
+    el("input", { type: "checkbox", name, value, ...props }), " ", text);
+}
+
+/** Topics, one text box per language and the filters, from the options. */
+function buildBroadcastForm(options) {
+  $("bc-topics").replaceChildren(...(options.topics || []).map((t) =>
+    checkbox("topic", t.id, topicName(t.id), { "data-testid": "broadcast-topic", "data-topic": t.id })));
+
+  const required = options.required_languages || [];
+  // required languages first (tr, ar, fa, en), then the optional ones (ps)
+  const codes = [...new Set([...BC_LANG_ORDER, ...required, ...Object.keys(LANGS)])]
+    .filter((code) => required.includes(code) || code in LANGS)
+    .sort((a, b) => Number(required.includes(b)) - Number(required.includes(a)));
+  $("bc-texts").replaceChildren(...codes.map((code) => {
+    const id = `bc-text-${code}`;
+    const isRequired = required.includes(code);
+    return el("div", { className: "bc-text" },
+      el("label", { for: id }, langName(code), " ",
+        el("span", { className: isRequired ? "req" : "muted" }, isRequired ? "required" : "optional")),
+      el("textarea", { id, name: `text-${code}`, rows: 3, maxlength: 4000, lang: code,
+        dir: RTL_LANGS.has(code) ? "rtl" : "auto", "data-lang": code, "data-testid": `broadcast-text-${code}`,
+        "aria-required": isRequired ? "true" : null }));
+  }));
+  $("bc-texts-hint").textContent = required.length ?
+    `Required: ${required.map((c) => LANGS[c] || c).join(", ")} (only those the language filter keeps). ` +
+    "The rest is optional." : "";
+
+  $("bc-languages").replaceChildren(...BC_LANG_ORDER.filter((c) => c in LANGS).map((code) =>
+    checkbox("language", code, langName(code), { "data-testid": "broadcast-filter-language" })));
+  $("bc-channels").replaceChildren(...(options.channels || []).map((code) =>
+    checkbox("channel", code, channelName(code), { "data-testid": "broadcast-filter-channel" })));
+  $("bc-provinces").replaceChildren(...(options.provinces || []).map((p) => el("option", { value: p }, p)));
+  updateProvincesHint();
+}
+
+function updateProvincesHint() {
+  const chosen = [...$("bc-provinces").selectedOptions].map((o) => o.value);
+  $("bc-provinces-chosen").textContent = chosen.length ? `Chosen: ${chosen.join(", ")}` : "All provinces.";
+}
+
+function checkedValues(container) {
+  return [...$(container).querySelectorAll("input:checked")].map((input) => input.value);
+}
+
+function broadcastFormBody() {
+  const translations = {};
+  for (const box of $("bc-texts").querySelectorAll("textarea")) {
+    const text = box.value.trim();
+    if (text) translations[box.dataset.lang] = text;
+  }
+  let sendAt = $("bc-send-at").value || null;
+  if (sendAt && /T\d\d:\d\d$/.test(sendAt)) sendAt += ":00";
+  return {
+    title: $("bc-title").value.trim(),
+    topics: checkedValues("bc-topics"),
+    translations,
+    missing_translation: $("bc-form").querySelector("input[name=missing]:checked")?.value || "fallback",
+    languages: checkedValues("bc-languages"),
+    channels: checkedValues("bc-channels"),
+    provinces: [...$("bc-provinces").selectedOptions].map((o) => o.value),
+    template_sid: $("bc-template").value.trim() || null,
+    send_at: sendAt, // office time (no zone); null: as soon as it is approved
+  };
+}
+
+function formError(message, focus) {
+  $("bc-form-error").textContent = message;
+  if (focus) focus.focus();
+}
+
+async function submitBroadcast(event) {
+  event.preventDefault();
+  if (bc.submitting) return;
+  const body = broadcastFormBody();
+  formError("");
+  if (!body.title) return formError("Give the announcement a title.", $("bc-title"));
+  if (!body.topics.length) return formError("Choose at least one topic.", $("bc-topics").querySelector("input"));
+  if (body.template_sid && !/^HX[0-9a-fA-F]{32}$/.test(body.template_sid)) {
+    return formError("A WhatsApp template SID is HX followed by 32 hexadecimal digits.", $("bc-template"));
+  }
+  bc.submitting = true;
+  $("bc-submit").disabled = true;
+  try {
+    const made = await api("POST", "/broadcasts", body);
+    hideError();
+    resetBroadcastForm();
+    setBroadcastPane("detail");
+    bc.openId = made.id;
+    renderBroadcastDetail(made);
+    location.hash = "#b" + made.id; // -> route() -> openBroadcast (already open: refreshed)
+    refreshBroadcasts();
+  } catch (err) {
+    if (!err.handled) formError(`Not saved: ${err.message}${err.hint ? " " + err.hint : ""}`);
+  } finally {
+    bc.submitting = false;
+    $("bc-submit").disabled = false;
+  }
+}
+
+function resetBroadcastForm() {
+  $("bc-form").reset();
+  formError("");
+  updateProvincesHint();
+}
+
+// -- The list --
+
+async function refreshBroadcasts() {
+  if (!state.me) return;
+  const seq = ++bc.listSeq;
+  try {
+    const data = await api("GET", "/broadcasts?limit=50");
+    if (seq === bc.listSeq && state.me) renderBroadcastList(data.broadcasts || []);
+  } catch (err) {
+    if (seq === bc.listSeq) reportError(err);
+  }
+}
+
+function renderBroadcastList(list) {
+  bc.list = list;
+  const active = document.activeElement;
+  const focusedId = active?.closest?.("#bc-list [data-id]")?.dataset.id;
+  $("bc-list").replaceChildren(...list.map(broadcastRow));
+  if (focusedId) $("bc-list").querySelector(`[data-id="${CSS.escape(focusedId)}"] a`)?.focus();
+  $("bc-empty").hidden = list.length > 0;
+  markSelectedBroadcast();
+}
+
+/** Recipients handed to the platforms (or skipped) out of all of them. */
+function progressOf(b) {
+  const total = b.recipients || 0;
+  const finished = b.state === "sent" || b.state === "cancelled";
+  if (!total) return { total, handled: 0, max: 1, value: finished ? 1 : 0 };
+  const handled = Math.max(0, total - (b.queued || 0));
+  return { total, handled, max: total, value: handled };
+}
+
+function timeLine(b) {
+  if (b.state === "sent" && b.finished_at) return `sent ${formatBcTime(b.finished_at)}`;
+  if (b.state === "sending") return `sending since ${formatBcTime(b.started_at || b.send_at)}`;
+  if (b.state === "cancelled") return "cancelled";
+  const due = parseTime(b.send_at) <= Date.now();
+  if (b.state === "draft") return due ? "goes as soon as approved" : `to go ${formatBcTime(b.send_at)}`;
+  return due ? "going now" : `goes ${formatBcTime(b.send_at)}`;
+}
+
+function broadcastRow(b) {
+  const link = el("a", { className: "row-main", href: `#b${b.id}` },
+    el("span", { className: "row-top" },
+      el("span", { className: `tag bc-state state-${b.state}`, title: BC_STATES[b.state] || b.state }, b.state),
+      el("span", { className: "bc-when" }, timeLine(b))),
+    el("span", { className: "bc-row-title", dir: "auto" }, b.title || "(no title)"),
+    el("span", { className: "row-info" },
+      `${(b.topics || []).map(topicName).join(", ")} · by ${b.created_by || "?"}`));
+  if (b.recipients || b.state === "sending") {
+    const p = progressOf(b);
+    link.append(el("span", { className: "bc-row-progress" },
+      el("progress", { max: p.max, value: p.value, "aria-label": `Progress of ${b.title}` }),
+      el("span", {}, `${p.handled} / ${p.total}`)));
+  }
+  return el("li", { className: "bc-row", "data-testid": "broadcast-row", "data-id": b.id, "data-state": b.state }, link);
+}
+
+function markSelectedBroadcast() {
+  for (const row of document.querySelectorAll("#bc-list .bc-row")) {
+    const selected = bc.mode === "detail" && Number(row.dataset.id) === bc.openId;
+    row.classList.toggle("selected", selected);
+    const link = row.querySelector("a");
+    if (selected) link.setAttribute("aria-current", "true");
+    else link.removeAttribute("aria-current");
+  }
+}
+
+// -- One announcement --
+
+function openBroadcast(id) {
+  const changed = bc.openId !== id || bc.mode !== "detail";
+  setBroadcastPane("detail");
+  bc.openId = id;
+  markSelectedBroadcast();
+  if (changed && bc.detail?.id !== id) {
+    bc.detail = null;
+    $("bc-detail").replaceChildren(el("p", { className: "muted" }, "Loading…"));
+  }
+  refreshBroadcastDetail();
+}
+
+async function refreshBroadcastDetail() {
+  const id = bc.openId;
+  if (id === null || !state.me) return;
+  const seq = ++bc.detailSeq;
+  try {
+    const [data] = await Promise.all([api("GET", `/broadcasts/${id}`), loadBroadcastOptions()]);
+    if (seq === bc.detailSeq && bc.openId === id && bc.mode === "detail") renderBroadcastDetail(data);
+  } catch (err) {
+    if (seq === bc.detailSeq) reportError(err);
+  }
+}
+
+function fact(term, ...value) {
+  return el("div", {}, el("dt", {}, term), el("dd", {}, ...value));
+}
+
+function renderBroadcastDetail(d) {
+  bc.detail = d;
+  const options = bc.options || {};
+  const status = { ...d.status, state: d.state };
+  // The detail is rebuilt on every refresh: keep keyboard focus on the same control.
+  const focused = document.activeElement?.closest?.("#bc-detail") ? document.activeElement.dataset.testid : null;
+
+  const back = el("button", { type: "button", className: "back bc-back" }, "← Announcements");
+  back.addEventListener("click", () => { location.hash = "#broadcasts"; });
+  const head = el("div", { className: "bc-head" }, back,
+    el("div", {},
+      el("h2", { dir: "auto", "data-testid": "broadcast-detail-title" }, d.title || "(no title)"),
+      el("p", { className: "muted" }, `Announcement #${d.id} · `,
+        el("span", { className: `tag bc-state state-${d.state}`, "data-testid": "broadcast-state",
+          title: BC_STATES[d.state] || d.state }, d.state))));
+
+  const audience = [];
+  if (d.languages?.length) audience.push(`languages: ${d.languages.map(langName).join(", ")}`);
+  if (d.channels?.length) audience.push(`channels: ${d.channels.map(channelName).join(", ")}`);
+  if (d.provinces?.length) audience.push(`provinces: ${d.provinces.join(", ")}`);
+  const facts = el("dl", { className: "bc-facts" },
+    fact("Topics", (d.topics || []).map(topicName).join(", ")),
+    fact("Send time", formatBcTime(d.send_at),
+      d.state === "draft" && parseTime(d.send_at) <= Date.now() ? " (passed: it goes as soon as it is approved)" : ""),
+    d.started_at ? fact("Started", formatBcTime(d.started_at)) : null,
+    d.finished_at ? fact("Finished", formatBcTime(d.finished_at)) : null,
+    fact("Written by", el("span", { "data-testid": "broadcast-created-by" }, d.created_by || "?"),
+      d.created_at ? ` · ${formatBcTime(d.created_at)}` : ""),
+    fact("Approved by", el("span", { "data-testid": "broadcast-approved-by" }, d.approved_by || "not yet"),
+      d.approved_at ? ` · ${formatBcTime(d.approved_at)}` : ""),
+    fact("Audience", audience.length ? audience.join("; ") : "every subscriber of the topics"),
+    fact("Missing translation", d.missing_translation === "skip" ? "skip: those users get nothing" :
+      "fallback: those users get the closest language's text"),
+    fact("WhatsApp template", d.template_sid ? el("code", {}, d.template_sid) : "none"));
+
+  const actions = el("div", { className: "row bc-actions", role: "group", "aria-label": "Actions" });
+  if (options.can_approve && d.state === "draft") actions.append(actionButton(d, "approve", "Approve"));
+  if (options.can_approve && d.state === "approved") actions.append(actionButton(d, "send-now", "Send now"));
+  if (options.can_write && d.state !== "sent" && d.state !== "cancelled") {
+    actions.append(actionButton(d, "cancel", "Cancel announcement", "danger"));
+  }
+  const hint = el("p", { className: "bc-hint", "data-testid": "broadcast-hint" }, stateHint(d, options));
+
+  const parts = [head, facts, hint];
+  if (actions.childElementCount) parts.push(actions);
+  if (d.state === "sending" || d.state === "sent" || (d.state === "cancelled" && status.recipients)) {
+    parts.push(progressSection(status));
+  }
+  if (d.dry_run) parts.push(dryRunSection(d.dry_run));
+  parts.push(previewSection(d));
+  $("bc-detail").replaceChildren(...parts);
+  $("bc-detail").dataset.id = d.id;
+  $("bc-detail").dataset.state = d.state;
+  if (focused) $("bc-detail").querySelector(`[data-testid="${CSS.escape(focused)}"]`)?.focus();
+}
+
+function stateHint(d, options) {
+  const due = parseTime(d.send_at) <= Date.now();
+  switch (d.state) {
+    case "draft":
+      return options.can_approve ? "Draft: a supervisor or admin who did not write it approves it." :
+        "Draft: waiting for a supervisor's approval.";
+    case "approved":
+      return due ? "Approved: it is going out now." : `Approved: it goes out ${formatBcTime(d.send_at)}.`;
+    case "sending": return "Being sent: the progress updates by itself.";
+    case "sent": return "Sent: every recipient's message was handed to the platforms.";
+    case "cancelled": return "Cancelled: nothing more of it is sent.";
+    default: return "";
+  }
+}
+
+const ACTION_TESTIDS = { approve: "broadcast-approve", "send-now": "broadcast-send-now", cancel: "broadcast-cancel" };
+
+function actionButton(d, action, label, className) {
+  const button = el("button", { type: "button", className, "data-testid": ACTION_TESTIDS[action] }, label);
+  button.addEventListener("click", () => broadcastAction(d, action));
+  return button;
+}
+
+async function broadcastAction(d, action) {
+  const n = d.dry_run?.recipients;
+  const who = n === undefined ? "its recipients" : plural(n, "recipient");
+  const due = parseTime(d.send_at) <= Date.now();
+  const questions = {
+    approve: due ? `Approve "${d.title}"? Its send time has come: it goes to ${who} right away.` : "",
+    "send-now": `Send "${d.title}" to ${who} now?`,
+    cancel: `Cancel "${d.title}"? Nothing more of it will be sent.`,
+  };
+  if (questions[action] && !window.confirm(questions[action])) return;
+  for (const button of $("bc-detail").querySelectorAll(".bc-actions button")) button.disabled = true;
+  try {
+    const data = await api("POST", `/broadcasts/${d.id}/${action}`, {});
+    hideError();
+    bc.detailSeq++; // an older GET in flight must not overwrite this
+    if (bc.openId === d.id && bc.mode === "detail") renderBroadcastDetail(data);
+  } catch (err) {
+    reportError(err);
+    refreshBroadcastDetail();
+  }
+  refreshBroadcasts();
+}
+
+function progressSection(status) {
+  const p = progressOf(status);
+  const percent = Math.round((p.value / p.max) * 100);
+  const label = p.total ? `${p.handled} of ${plural(p.total, "recipient")} handled (${percent}%)` +
+    (status.queued ? `, ${status.queued} waiting` : "") : status.state === "sending" ? "Choosing the recipients…" : "No recipients.";
+  return el("section", { className: "bc-section", "aria-labelledby": "bc-progress-title" },
+    el("h3", { id: "bc-progress-title" }, "Progress"),
+    el("progress", { id: "bc-progress", className: "bc-progress", max: p.max, value: p.value,
+      "aria-valuemin": 0, "aria-valuemax": p.max, "aria-valuenow": p.value,
+      "aria-labelledby": "bc-progress-title", "aria-describedby": "bc-progress-text",
+      "data-testid": "broadcast-progress" }),
+    el("p", { id: "bc-progress-text", "data-testid": "broadcast-progress-text" }, label),
+    el("div", { className: "bc-results" },
+      el("dl", { className: "bc-counts" }, ...BC_COUNTS.map((key) => el("div", { className: `bc-count-${key}` },
+        el("dt", {}, key), el("dd", { "data-testid": `broadcast-count-${key}` }, String(status[key] || 0))))),
+      countsChart(status)));
+}
+
+function svg(tag, attrs = {}, text) {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/** Horizontal bars: each outcome's share of the recipients (an inline SVG, no library). */
+function countsChart(status) {
+  const rowHeight = 24, labelWidth = 78, barWidth = 220, width = labelWidth + barWidth + 48;
+  const total = Math.max(1, status.recipients || 0);
+  const summary = BC_COUNTS.map((key) => `${key} ${status[key] || 0}`).join(", ");
+  const chart = svg("svg", { class: "bc-chart", viewBox: `0 0 ${width} ${rowHeight * BC_COUNTS.length}`,
+    width, height: rowHeight * BC_COUNTS.length, role: "img", "aria-labelledby": "bc-chart-title",
+    "data-testid": "broadcast-chart" });
+  chart.append(svg("title", { id: "bc-chart-title" }, `Recipients by outcome: ${summary}`));
+  BC_COUNTS.forEach((key, i) => {
+    const y = i * rowHeight;
+    const count = status[key] || 0;
+    chart.append(
+      svg("text", { x: 0, y: y + 16, class: "bc-chart-label" }, key),
+      svg("rect", { x: labelWidth, y: y + 4, width: barWidth, height: rowHeight - 8, rx: 3, class: "bc-chart-track" }),
+      svg("rect", { x: labelWidth, y: y + 4, width: count ? Math.max(2, (count / total) * barWidth) : 0,
+        height: rowHeight - 8, rx: 3, class: `bc-bar bc-bar-${key}`, "data-count": count }),
+      svg("text", { x: labelWidth + barWidth + 6, y: y + 16, class: "bc-chart-num" }, String(count)));
+  });
+  return chart;
+}
+
+function countList(title, counts, label, testid, empty) {
+  const entries = Object.entries(counts || {}).sort((a, b) => b[1] - a[1]);
+  return el("div", { className: "bc-dry-group" },
+    el("h4", {}, title),
+    entries.length ?
+      el("ul", {}, ...entries.map(([key, n]) => el("li", { "data-testid": testid, "data-key": key },
+        `${label(key)}: `, el("b", {}, String(n))))) :
+      el("p", { className: "muted" }, empty));
+}
+
+function dryRunSection(dry) {
+  return el("section", { className: "bc-section", "aria-labelledby": "bc-dry-title", "data-testid": "broadcast-dry-run" },
+    el("h3", { id: "bc-dry-title" }, "Dry run: who would get it now"),
+    el("p", { className: "bc-dry-total" },
+      el("strong", { "data-testid": "dry-run-recipients" }, String(dry.recipients || 0)),
+      ` ${(dry.recipients || 0) === 1 ? "recipient" : "recipients"}`),
+    el("div", { className: "bc-dry" },
+      countList("By language", dry.by_language, langName, "dry-run-language", "nobody"),
+      countList("By channel", dry.by_channel, channelName, "dry-run-channel", "nobody"),
+      countList("Skipped, with the reason", dry.skipped, (reason) => reason, "dry-run-skipped", "nobody is skipped")));
+}
+
+function previewCard(code, shown) {
+  const from = shown.language && shown.language !== code ? shown.language : null;
+  return el("article", { className: "bc-preview", "data-testid": "broadcast-preview", "data-lang": code,
+    "aria-labelledby": `bc-preview-${code}` },
+    el("h4", { id: `bc-preview-${code}` }, `${langName(code)} users`,
+      from ? el("span", { className: "muted" }, ` · get the ${LANGS[from] || MORE_LANGS[from] || from} text`) : null),
+    el("p", { className: "bc-preview-text", dir: "auto", lang: shown.language || code }, shown.text || ""));
+}
+
+function previewSection(d) {
+  const preview = d.preview || {};
+  const codes = Object.keys(preview).sort(byLanguageOrder);
+  const main = codes.filter((code) => BC_LANG_ORDER.includes(code));
+  const others = codes.filter((code) => !BC_LANG_ORDER.includes(code));
+  const audience = d.languages?.length ? d.languages : [...BC_LANG_ORDER, ...Object.keys(MORE_LANGS)];
+  const nothing = audience.filter((code) => !(code in preview));
+  const section = el("section", { className: "bc-section", "aria-labelledby": "bc-preview-title" },
+    el("h3", { id: "bc-preview-title" }, "What users get, by their language"),
+    el("div", { className: "bc-previews" }, ...main.map((code) => previewCard(code, preview[code]))));
+  if (others.length) {
+    section.append(el("details", { className: "bc-more-previews" },
+      el("summary", {}, `Other languages (${others.map((code) => code).join(", ")})`),
+      el("div", { className: "bc-previews" }, ...others.map((code) => previewCard(code, preview[code])))));
+  }
+  if (nothing.length) {
+    section.append(el("p", { className: "muted", "data-testid": "broadcast-preview-none" },
+      `No text, so nothing is sent to: ${nothing.map(langName).join(", ")}.`));
+  }
+  return section;
+}
+
+// -- Live progress: poll only while the section is shown and something is going out --
+
+function goingOut(b) {
+  if (!b) return false;
+  if (b.state === "sending") return true;
+  return b.state === "approved" && parseTime(b.send_at) <= Date.now() + BC_POLL_MS;
+}
+
+function pollBroadcasts() {
+  if (!state.me || $("broadcasts-view").hidden || document.visibilityState !== "visible" || bc.polling) return;
+  const detail = bc.mode === "detail" && goingOut(bc.detail);
+  if (!detail && !bc.list.some(goingOut)) return;
+  bc.polling = true;
+  Promise.allSettled([refreshBroadcasts(), detail ? refreshBroadcastDetail() : null])
+    .finally(() => { bc.polling = false; });
+}
+
 // ---- Wiring ----
 
 function init() {
@@ -636,7 +1218,16 @@ function init() {
   $("close-go").addEventListener("click", closeHandover);
   $("canned-search").addEventListener("input", debounce(searchCanned, 250));
 
+  $("bc-new").addEventListener("click", () => { location.hash = "#broadcasts/new"; });
+  $("bc-form").addEventListener("submit", submitBroadcast);
+  $("bc-form-cancel").addEventListener("click", () => { resetBroadcastForm(); location.hash = "#broadcasts"; });
+  for (const back of document.querySelectorAll("#bc-form .bc-back")) {
+    back.addEventListener("click", () => { location.hash = "#broadcasts"; });
+  }
+  $("bc-provinces").addEventListener("change", updateProvincesHint);
+
   setInterval(tickWaits, 1000);
+  setInterval(pollBroadcasts, BC_POLL_MS); // only does something while a broadcast goes out
   // Safety net in case a proxy buffers the event stream.
   setInterval(() => state.me && refreshQueue(), 30000);
 
