@@ -191,6 +191,24 @@ def outcome(
     }
 
 
+def duplicate_times(messages: list[dict[str, Any]], killed: float) -> list[list[float]]:
+    """For each address that got the announcement twice: when, relative to the kill (s)."""
+    times: dict[str, list[float]] = {}
+    for m in messages:
+        times.setdefault(m["to"], []).append(round(m["at"] - killed, 3))
+    return [t for t in times.values() if len(t) > 1][:20]
+
+
+def statuses(stack: Stack, broadcast_id: int) -> dict[str, int]:
+    with sqlite3.connect(stack.data_dir / "uyum.db", timeout=30) as con:
+        rows = con.execute(
+            "SELECT o.status, count(*) FROM broadcast_recipients r JOIN outbox_messages o"
+            " ON o.id = r.outbox_id WHERE r.broadcast_id = ? GROUP BY o.status",
+            (broadcast_id,),
+        ).fetchall()
+    return {str(status): int(count) for status, count in rows}
+
+
 def interrupted_rows(stack: Stack, broadcast_id: int) -> int:
     with sqlite3.connect(stack.data_dir / "uyum.db") as con:
         row = con.execute(
@@ -241,6 +259,7 @@ def main() -> None:
         crash_id = broadcast(stack, "run-crash")
         before = follow(platforms, stack, crash_id, "run-crash", stop_at=args.recipients * 4 // 10)
         kill_stack(stack)
+        at_kill = statuses(stack, crash_id)
         killed = time.time()
         print(f"  killed every process after {len(before)} messages; starting again", flush=True)
         stack = start_stack(tmp, env)
@@ -252,6 +271,8 @@ def main() -> None:
             "sent_before_kill": len(before),
             "sent_after_restart": len(everything) - len(before),
             "restart_seconds": round(restarted - killed, 1),
+            "outbox_at_kill": at_kill,
+            "duplicates_seconds_after_kill": duplicate_times(everything, killed),
         }
         print_run("kill and restart in the middle", results["crash"])
     finally:

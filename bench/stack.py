@@ -169,6 +169,7 @@ def kill_stack(stack: Stack) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     stack.process.wait()
+    stack.log.rename(stack.log.with_suffix(".killed.log"))  # a new start writes its own
 
 
 def rasa_tracker(stack: Stack, sender: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import db, texts
@@ -344,14 +344,6 @@ async def pending_counts(session: AsyncSession) -> dict[str, int]:
         # outside the WhatsApp 24-hour window; they go when the user writes again
         "outbox_held": int(outbox.get("held", 0)),
     }
-
-
-async def reset_stale(session: AsyncSession) -> None:
-    """Rows a crash left half-way are made pending again at start."""
-    await session.execute(
-        update(OutboxRecord).where(OutboxRecord.status == "sending").values(status="pending")
-    )
-    await session.commit()
 
 
 async def run_worker(settings: Settings) -> None:

@@ -19,7 +19,7 @@ from bot.inbound import InboundWriter
 from bot.rasa_client import RasaClient
 from bot.sender import OutboxSender
 from bot.settings import Settings, get_settings
-from bot.worker import ConversationWorker, reset_stale
+from bot.worker import ConversationWorker
 from common.errors import BadRequestError, UyumError
 from webhooks.console_feed import ConsoleFeed
 from webhooks.routes import (
@@ -45,8 +45,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await db.upgrade_async(settings.app_database_url)
         engine = db.make_engine(settings.app_database_url)
         sessions = db.make_sessionmaker(engine)
-        async with sessions() as session:
-            await reset_stale(session)
         adapters = build_adapters(settings)
         gate = db.WriteGate(settings.app_database_url)
         rasa = RasaClient(settings.rasa_url, settings.ensure_rasa_token())
