@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -12,6 +13,7 @@ from channels.messages import Button, OutboundMessage
 from common.errors import UpstreamError
 
 logger = logging.getLogger(__name__)
+LANGUAGE_ENTITY = "conversation_language"  # filled by nlu/conversation_language.py
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,26 @@ class BotTurn:
     handover: HandoverRequest | None = None
     subscriptions: dict[str, Any] | None = None  # what to subscribe to or stop
     language: str | None = None  # a language the user chose
+
+
+def with_entity(text: str, entity: str, value: object) -> str:
+    """A payload (``/intent`` or ``/intent{...}``) with one more entity.
+
+    Rasa reads a payload without its NLU pipeline, so the component that turns the gateway's
+    language into an entity (nlu/conversation_language.py) never sees it; the entity goes
+    into the payload instead. Plain text, an empty value or a malformed payload: unchanged.
+    """
+    if not text.startswith("/") or not isinstance(value, str) or not value:
+        return text
+    intent, brace, rest = text.partition("{")
+    try:
+        entities = json.loads(brace + rest) if brace else {}
+    except json.JSONDecodeError:
+        return text
+    if not isinstance(entities, dict):
+        return text
+    entities.setdefault(entity, value)
+    return intent + json.dumps(entities, ensure_ascii=False, separators=(",", ":"))
 
 
 class RasaClient:
@@ -53,7 +75,8 @@ class RasaClient:
         return response
 
     async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> BotTurn:
-        body = {"sender": sender, "message": text, "metadata": metadata}
+        message = with_entity(text, LANGUAGE_ENTITY, metadata.get("language"))
+        body = {"sender": sender, "message": message, "metadata": metadata}
         response = await self._post("/webhooks/rest/webhook", body)
         turn = BotTurn()
         for item in response.json():

@@ -19,7 +19,7 @@ from bot.inbound import store_inbound
 from bot.models import Handover, InboundRecord, OutboxRecord
 from bot.office_hours import OfficeHours
 from bot.operators import add_operator
-from bot.rasa_client import RasaClient
+from bot.rasa_client import RasaClient, with_entity
 from bot.worker import ConversationWorker, pending_counts
 from channels.messages import InboundMessage, Media
 from channels.sandbox import Mailbox, SandboxChannel
@@ -242,3 +242,17 @@ async def test_a_person_holds_the_chat_the_bot_is_silent_then_resumes(tmp_path: 
         server.server_close()
         await rasa.aclose()
         await engine.dispose()
+
+
+def test_a_payload_carries_the_gateways_language() -> None:
+    """Rasa skips its NLU pipeline for payloads: the language goes in as an entity."""
+    assert with_entity("/emergency", "conversation_language", "ar") == (
+        '/emergency{"conversation_language":"ar"}'
+    )
+    chosen = '/choose_language{"language":"fa"}'
+    assert with_entity(chosen, "conversation_language", "en") == (
+        '/choose_language{"language":"fa","conversation_language":"en"}'
+    )
+    assert with_entity("hello", "conversation_language", "en") == "hello"
+    assert with_entity("/broken{", "conversation_language", "en") == "/broken{"
+    assert with_entity("/emergency", "conversation_language", None) == "/emergency"

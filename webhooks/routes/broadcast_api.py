@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot import broadcasts
 from bot.audit import audit
-from bot.models import Broadcast, utcnow
+from bot.models import Broadcast, aware, utcnow
 from bot.provinces import PROVINCES
 from bot.topics import REQUIRED_LANGUAGES, load_topics
 from common.errors import ConflictError
@@ -144,7 +144,7 @@ async def _detail(console: Console, broadcast: Broadcast) -> dict[str, Any]:
 
 def broadcast_json(broadcast: Broadcast, names: dict[int, str]) -> dict[str, Any]:
     def when(value: dt.datetime | None) -> str | None:
-        return value.isoformat() if value else None
+        return aware(value).isoformat() if value else None  # SQLite gives them back naive
 
     return {
         "id": broadcast.id,
@@ -159,6 +159,7 @@ def broadcast_json(broadcast: Broadcast, names: dict[int, str]) -> dict[str, Any
         "template_sid": broadcast.template_sid,
         "send_at": when(broadcast.send_at),
         "created_by": names.get(broadcast.created_by or 0),
+        "created_by_id": broadcast.created_by,  # the writer may not approve
         "approved_by": names.get(broadcast.approved_by or 0),
         "created_at": when(broadcast.created_at),
         "approved_at": when(broadcast.approved_at),

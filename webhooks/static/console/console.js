@@ -1014,7 +1014,8 @@ function renderBroadcastDetail(d) {
     fact("WhatsApp template", d.template_sid ? el("code", {}, d.template_sid) : "none"));
 
   const actions = el("div", { className: "row bc-actions", role: "group", "aria-label": "Actions" });
-  if (options.can_approve && d.state === "draft") actions.append(actionButton(d, "approve", "Approve"));
+  const ownDraft = state.me && d.created_by_id === state.me.id; // a second person approves
+  if (options.can_approve && d.state === "draft" && !ownDraft) actions.append(actionButton(d, "approve", "Approve"));
   if (options.can_approve && d.state === "approved") actions.append(actionButton(d, "send-now", "Send now"));
   if (options.can_write && d.state !== "sent" && d.state !== "cancelled") {
     actions.append(actionButton(d, "cancel", "Cancel announcement", "danger"));
