@@ -1,12 +1,13 @@
-"""Building a broadcast's recipient list for 100,000 subscribers (issue #7), on SQLite.
+"""Building a broadcast's recipient list for 100,000 subscribers (issue #7), SQLite and PostgreSQL.
 
-    .venv/bin/python -m bench.broadcast_audience [--subscribers 100000]
+    .venv/bin/python -m bench.broadcast_audience [--subscribers 100000] [--postgres URL]
 
 Fills a fresh database with that many subscribed conversations (mixed languages, channels,
 provinces and last messages, 5 % opted out, a fifth on another topic only), then times what
 a broadcast needs: the dry run (who gets what, who is skipped and why) and walking the
-whole audience in the fan-out's batches. Target: <= 2 s. PostgreSQL comes with the
-production profile (#10).
+whole audience in the fan-out's batches. Target: <= 2 s on each. The PostgreSQL server is
+the one at ``--postgres`` (default: TEST_DATABASE_URL, else 127.0.0.1:5432), where a
+database ``uyum_bench_audience`` is made anew.
 """
 
 from __future__ import annotations
@@ -14,18 +15,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import os
 import random
-import sqlite3
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, make_url, select, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.results import write
 from bot import broadcasts, db
 from bot.broadcasts import BATCH, Draft
-from bot.models import Conversation
+from bot.models import Conversation, Subscription
 from bot.operators import add_operator
 from bot.settings import Settings
 from bot.topics import load_topics
@@ -33,43 +36,49 @@ from bot.topics import load_topics
 LANGUAGES = ["tr", "ar", "fa", "en", "ps"]
 CHANNELS = ["whatsapp", "telegram"]
 PROVINCES = ["Gaziantep", "İstanbul", "Hatay", "Şanlıurfa", "Ankara"]
+DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
+PG_DATABASE = "uyum_bench_audience"
 TEXTS = {"tr": "Toplantı cuma.", "ar": "الاجتماع الجمعة.", "fa": "جلسه جمعه.", "en": "Meeting."}
 
 
-def fill(path: Path, subscribers: int) -> None:
+async def fill(url: str, subscribers: int) -> None:
     """Conversations and subscriptions written straight into the migrated database."""
     rng = random.Random(7)
     now = dt.datetime.now(dt.UTC)
-    with sqlite3.connect(path) as con:
-        conversations = [
-            (
-                i,
-                rng.choice(CHANNELS),
-                f"user-{i}",
-                rng.choice(LANGUAGES),
-                "bot",
-                "[]",
-                (now - dt.timedelta(hours=rng.choice([1, 5, 30, 72]))).isoformat(),
-                now.isoformat() if rng.random() < 0.05 else None,  # opted out
-                rng.choice(PROVINCES),
-                now.isoformat(),
-                now.isoformat(),
-            )
-            for i in range(1, subscribers + 1)
-        ]
-        con.executemany(
-            "INSERT INTO conversations (id, channel, user_ref, language, mode, choices,"
-            " last_inbound_at, opted_out_at, province, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            conversations,
-        )
-        con.executemany(
-            "INSERT INTO subscriptions (conversation_id, topic, consented_at) VALUES (?, ?, ?)",
-            [
-                (i, "health" if rng.random() < 0.2 else "informative-meetings", now.isoformat())
-                for i in range(1, subscribers + 1)
-            ],
-        )
+    conversations: list[dict[str, Any]] = [
+        {
+            "id": i,
+            "channel": rng.choice(CHANNELS),
+            "user_ref": f"user-{i}",
+            "language": rng.choice(LANGUAGES),
+            "mode": "bot",
+            "choices": [],
+            "last_inbound_at": now - dt.timedelta(hours=rng.choice([1, 5, 30, 72])),
+            "opted_out_at": now if rng.random() < 0.05 else None,
+            "province": rng.choice(PROVINCES),
+            "created_at": now,
+            "updated_at": now,
+        }
+        for i in range(1, subscribers + 1)
+    ]
+    subscriptions: list[dict[str, Any]] = [
+        {
+            "conversation_id": i,
+            "topic": "health" if rng.random() < 0.2 else "informative-meetings",
+            "consented_at": now,
+        }
+        for i in range(1, subscribers + 1)
+    ]
+    engine = db.make_engine(url)
+    try:
+        async with engine.begin() as connection:
+            for table, rows in ((Conversation, conversations), (Subscription, subscriptions)):
+                for start in range(0, len(rows), 5000):
+                    await connection.execute(insert(table), rows[start : start + 5000])
+            if engine.dialect.name == "postgresql":
+                await connection.execute(text("ANALYZE"))  # as autovacuum would, soon after
+    finally:
+        await engine.dispose()
 
 
 async def measure(url: str) -> dict[str, float | int]:
@@ -106,24 +115,48 @@ async def measure(url: str) -> dict[str, float | int]:
     }
 
 
+def postgres_url(given: str | None) -> str:
+    """A fresh ``uyum_bench_audience`` database on the server of ``given``."""
+    server = make_url(given or os.environ.get("TEST_DATABASE_URL") or DEFAULT_POSTGRES)
+    server = server.set(drivername="postgresql+asyncpg")
+
+    async def recreate() -> None:
+        engine = create_async_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text(f"DROP DATABASE IF EXISTS {PG_DATABASE}"))
+                await connection.execute(text(f"CREATE DATABASE {PG_DATABASE}"))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(recreate())
+    return server.set(database=PG_DATABASE).render_as_string(hide_password=False)
+
+
+def run(name: str, url: str, subscribers: int) -> dict[str, Any]:
+    db.upgrade(url)
+    started = time.perf_counter()
+    asyncio.run(fill(url, subscribers))
+    print(f"[{name}] filled {subscribers} subscribers in {time.perf_counter() - started:.1f} s")
+    return {"database": name, **asyncio.run(measure(url))}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=100_000)
+    parser.add_argument("--postgres", help="a PostgreSQL URL (its server is used)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="uyum-bench-audience-"))
-    url = f"sqlite+aiosqlite:///{folder / 'app.db'}"
-    db.upgrade(url)
-    started = time.perf_counter()
-    fill(folder / "app.db", args.subscribers)
-    print(f"filled {args.subscribers} subscribers in {time.perf_counter() - started:.1f} s")
-    figures = asyncio.run(measure(url))
-    print(f"{'figure':<44}{'measured':>12}{'target':>10}")
-    print(f"{'recipients / skipped':<44}{figures['recipients']:>6} / {figures['skipped']:<5}")
-    print(f"{'dry run (s)':<44}{figures['dry_run_seconds']:>12}{'<= 2':>10}")
-    print(
-        f"{'audience in fan-out batches (s)':<44}{figures['batched_walk_seconds']:>12}{'<= 2':>10}"
-    )
-    write("broadcast_audience", {"database": "sqlite", "subscribers": args.subscribers, **figures})
+    results = [
+        run("sqlite", f"sqlite+aiosqlite:///{folder / 'app.db'}", args.subscribers),
+        run("postgresql", postgres_url(args.postgres), args.subscribers),
+    ]
+    print(f"\n{'database':<12}{'recipients':>11}{'skipped':>9}{'dry run (s)':>13}"
+          f"{'batched walk (s)':>18}{'target':>8}")  # fmt: skip
+    for r in results:
+        print(f"{r['database']:<12}{r['recipients']:>11}{r['skipped']:>9}"
+              f"{r['dry_run_seconds']:>13}{r['batched_walk_seconds']:>18}{'<= 2':>8}")  # fmt: skip
+    write("broadcast_audience", {"subscribers": args.subscribers, "runs": results})
 
 
 if __name__ == "__main__":

@@ -22,8 +22,9 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from bot.db import WriteGate
 from bot.models import Conversation, OutboxRecord, aware, utcnow
@@ -35,7 +36,7 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 BACKOFF_SECONDS = (1, 2, 5, 15, 60, 300)
 SESSION_WINDOW = dt.timedelta(hours=24)
-HEADS_PER_ROUND = 500  # conversations looked at per round (oldest first)
+HEADS_PER_ROUND = 200  # conversations looked at per round (due first)
 MIN_ROUND_SECONDS = 0.005
 INTERRUPTED = "interrupted while sending; not sent again (it may have arrived)"
 
@@ -102,13 +103,14 @@ class OutboxSender:
 
     async def start_due(self) -> float:
         """Start sending every row that is due; returns seconds until the next one is."""
+        earlier = aliased(OutboxRecord)
+        waiting = exists().where(  # per conversation only its oldest pending row may go
+            earlier.conversation_id == OutboxRecord.conversation_id,
+            earlier.status == "pending",
+            earlier.id < OutboxRecord.id,
+        )
         async with self._sessions() as session:
-            oldest = (  # per conversation only its oldest pending row may go
-                select(func.min(OutboxRecord.id))
-                .where(OutboxRecord.status == "pending")
-                .group_by(OutboxRecord.conversation_id)
-            )
-            rows = (
+            rows = (  # due first; the indexes make this independent of how much is waiting
                 await session.execute(
                     select(
                         OutboxRecord.id,
@@ -117,8 +119,8 @@ class OutboxSender:
                         Conversation.channel,
                     )
                     .join(Conversation, Conversation.id == OutboxRecord.conversation_id)
-                    .where(OutboxRecord.id.in_(oldest))
-                    .order_by(OutboxRecord.id)
+                    .where(OutboxRecord.status == "pending", ~waiting)
+                    .order_by(OutboxRecord.next_attempt_at, OutboxRecord.id)
                     .limit(HEADS_PER_ROUND)
                 )
             ).tuples()
@@ -134,9 +136,8 @@ class OutboxSender:
                 wait = min(wait, 0.05)  # this channel is at its limit; others may still go
                 continue
             not_before = (aware(next_attempt) - now).total_seconds()
-            if not_before > 0:
-                wait = min(wait, not_before)
-                continue
+            if not_before > 0:  # and so are all after it
+                return min(wait, not_before)
             self._in_flight.add(conversation_id)
             self._busy[channel] += 1
             task = asyncio.create_task(self._deliver(row_id, conversation_id, channel, clock))

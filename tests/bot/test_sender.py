@@ -107,10 +107,10 @@ async def test_overall_rate_limit(sessions: async_sessionmaker[AsyncSession]) ->
     for user in range(25):
         await queue(sessions, "scripted", f"u{user}", ["hello"])
     sender = OutboxSender(sessions, {"scripted": channel}.get, asyncio.Event(), poll_interval=0.05)
-    started = time.monotonic()
-    await run_until_settled(sender, 1.0)
-    within_a_second = [at for _, _, at in channel.accepted if at - started < 1.0]
-    assert 8 <= len(within_a_second) <= 21  # a burst of 10, then 10 per second
+    await run_until_settled(sender, 1.5)
+    sent = sorted(at for _, _, at in channel.accepted)
+    assert max(sum(1 for u in sent if t <= u < t + 1.0) for t in sent) <= 10  # in any second
+    assert len(sent) >= 8  # evenly paced at 10/s, no burst
 
 
 async def test_retry_after_and_server_errors_are_retried_then_sent_once(
