@@ -191,12 +191,29 @@ class OutboxSender:
                 return  # cancelled meanwhile
             delivery = await adapter.send(user_ref, message)
         self._last_sent[conversation_id] = time.monotonic()
-        async with self._gate(), self._sessions() as session:
+        if delivery.ok:  # the common case in one statement: the gate is shared by everyone
+            sent = (
+                update(OutboxRecord)
+                .where(OutboxRecord.id == row_id)
+                .values(
+                    status="sent",
+                    sent_at=utcnow(),
+                    platform_id=delivery.platform_id,
+                    last_error=None,
+                    attempts=OutboxRecord.attempts + 1,
+                )
+            )
+            async with self._gate(), self._sessions() as session:
+                await session.execute(sent)
+                await session.commit()
+            return
+        async with self._sessions() as session:
             row = await session.get(OutboxRecord, row_id)
             conversation = await session.get(Conversation, conversation_id)
             assert row is not None and conversation is not None
-            _record(row, conversation, delivery)
-            await session.commit()
+            _failed(row, conversation, delivery)
+            async with self._gate():
+                await session.commit()
 
     async def _mark_sending(self, row_id: int) -> bool:
         async with self._gate(), self._sessions() as session:
@@ -231,12 +248,9 @@ def _blocked(
     return None
 
 
-def _record(row: OutboxRecord, conversation: Conversation, delivery: Delivery) -> None:
+def _failed(row: OutboxRecord, conversation: Conversation, delivery: Delivery) -> None:
+    """A send the platform refused: retried later, or failed for good."""
     row.attempts += 1
-    if delivery.ok:
-        row.status, row.sent_at, row.platform_id = "sent", utcnow(), delivery.platform_id
-        row.last_error = None
-        return
     row.status, row.last_error = "pending", (delivery.error or "unknown error")[:300]
     if delivery.user_gone:
         conversation.unreachable_at = utcnow()

@@ -6,7 +6,7 @@ from typing import Annotated
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Header, Request, Response
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from bot.models import Conversation, OutboxRecord, utcnow
 from channels.whatsapp import USER_GONE_CODES, WhatsAppChannel, parse_form
@@ -63,6 +63,23 @@ async def whatsapp_status(
     sid, status = form.get("MessageSid", ""), form.get("MessageStatus", "").lower()
     if not sid or status not in STATUS_RANK:
         raise BadRequestError("MessageSid and a known MessageStatus are required")
+    if status not in ("failed", "undelivered"):  # the common case in one statement
+        behind = [s for s, rank in STATUS_RANK.items() if rank <= STATUS_RANK[status]]
+        advance = (
+            update(OutboxRecord)
+            .where(
+                OutboxRecord.platform_id == sid,
+                or_(
+                    OutboxRecord.delivery_status.is_(None),
+                    OutboxRecord.delivery_status.in_(behind),
+                ),
+            )
+            .values(delivery_status=status, delivery_updated_at=utcnow())
+        )
+        async with state.gate(), state.sessions() as session:
+            await session.execute(advance)  # not ours, erased since, or already further: nothing
+            await session.commit()
+        return Response(status_code=204)
     async with state.gate(), state.sessions() as session:  # the gate first, then a connection
         row = await session.scalar(select(OutboxRecord).where(OutboxRecord.platform_id == sid))
         if row is None:
