@@ -268,9 +268,11 @@ async def fan_out_batch(
     )
     query = audience(broadcast).where(Conversation.id > (after or 0)).limit(batch)
     rows = (await session.execute(query)).all()
+    batch_of = select(Conversation).where(Conversation.id.in_([row[0] for row in rows]))
+    conversations = {c.id: c for c in await session.scalars(batch_of)}  # one query, not one each
     now = utcnow()
+    queued: list[tuple[BroadcastRecipient, OutboxRecord]] = []
     for conversation_id, language, channel, last in rows:
-        adapter = adapters(channel)
         planned = plan(
             broadcast, language, channel in SESSION_WINDOW_CHANNELS, last, fallback_order, now
         )
@@ -283,13 +285,14 @@ async def fan_out_batch(
         )
         session.add(recipient)
         if planned.message is not None:
-            conversation = await session.get(Conversation, conversation_id)
-            assert conversation is not None
             outbox = await write_outbox(
-                session, conversation, None, [planned.message], adapter, kind="proactive"
-            )
-            await session.flush()
-            recipient.outbox_id = outbox[-1].id
+                session, conversations[conversation_id], None, [planned.message],
+                adapters(channel), kind="proactive",
+            )  # fmt: skip
+            queued.append((recipient, outbox[-1]))
+    await session.flush()  # the outbox rows get their ids, all in one go
+    for recipient, outbox_row in queued:
+        recipient.outbox_id = outbox_row.id
     return len(rows)
 
 
