@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from bot.db import WriteGate
+from bot.group_commit import GroupCommit
 from bot.models import Conversation, OutboxRecord, aware, utcnow
 from bot.rate_limit import PacedLimiter
 from channels.base import ChannelAdapter
@@ -56,6 +57,7 @@ class OutboxSender:
     ) -> None:
         self._sessions = sessions
         self._gate = gate or WriteGate()
+        self._writes = GroupCommit(sessions, self._gate)  # marks and sent rows, together
         self._adapters = adapters
         self._ready = ready
         self._poll = poll_interval
@@ -191,7 +193,7 @@ class OutboxSender:
                 return  # cancelled meanwhile
             delivery = await adapter.send(user_ref, message)
         self._last_sent[conversation_id] = time.monotonic()
-        if delivery.ok:  # the common case in one statement: the gate is shared by everyone
+        if delivery.ok:  # the common case: one statement, committed with others
             sent = (
                 update(OutboxRecord)
                 .where(OutboxRecord.id == row_id)
@@ -203,9 +205,7 @@ class OutboxSender:
                     attempts=OutboxRecord.attempts + 1,
                 )
             )
-            async with self._gate(), self._sessions() as session:
-                await session.execute(sent)
-                await session.commit()
+            await self._writes.execute(sent)
             return
         async with self._sessions() as session:
             row = await session.get(OutboxRecord, row_id)
@@ -216,14 +216,12 @@ class OutboxSender:
                 await session.commit()
 
     async def _mark_sending(self, row_id: int) -> bool:
-        async with self._gate(), self._sessions() as session:
-            result = await session.execute(
-                update(OutboxRecord)
-                .where(OutboxRecord.id == row_id, OutboxRecord.status == "pending")
-                .values(status="sending")
-            )
-            await session.commit()
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        marked = await self._writes.execute(
+            update(OutboxRecord)
+            .where(OutboxRecord.id == row_id, OutboxRecord.status == "pending")
+            .values(status="sending")
+        )
+        return marked > 0
 
     def _limiter(self, adapter: ChannelAdapter) -> PacedLimiter:
         if adapter.name not in self._limiters:
