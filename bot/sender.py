@@ -57,7 +57,7 @@ class OutboxSender:
     ) -> None:
         self._sessions = sessions
         self._gate = gate or WriteGate()
-        self._writes = GroupCommit(sessions, self._gate)  # marks and sent rows, together
+        self.writes = GroupCommit(sessions, self._gate)  # marks, sent rows, delivery reports
         self._adapters = adapters
         self._ready = ready
         self._poll = poll_interval
@@ -205,7 +205,7 @@ class OutboxSender:
                     attempts=OutboxRecord.attempts + 1,
                 )
             )
-            await self._writes.execute(sent)
+            await self.writes.execute(sent)
             return
         async with self._sessions() as session:
             row = await session.get(OutboxRecord, row_id)
@@ -216,7 +216,7 @@ class OutboxSender:
                 await session.commit()
 
     async def _mark_sending(self, row_id: int) -> bool:
-        marked = await self._writes.execute(
+        marked = await self.writes.execute(
             update(OutboxRecord)
             .where(OutboxRecord.id == row_id, OutboxRecord.status == "pending")
             .values(status="sending")

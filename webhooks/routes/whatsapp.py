@@ -63,7 +63,7 @@ async def whatsapp_status(
     sid, status = form.get("MessageSid", ""), form.get("MessageStatus", "").lower()
     if not sid or status not in STATUS_RANK:
         raise BadRequestError("MessageSid and a known MessageStatus are required")
-    if status not in ("failed", "undelivered"):  # the common case in one statement
+    if status not in ("failed", "undelivered"):  # the common case: one statement, grouped
         behind = [s for s, rank in STATUS_RANK.items() if rank <= STATUS_RANK[status]]
         advance = (
             update(OutboxRecord)
@@ -76,9 +76,7 @@ async def whatsapp_status(
             )
             .values(delivery_status=status, delivery_updated_at=utcnow())
         )
-        async with state.gate(), state.sessions() as session:
-            await session.execute(advance)  # not ours, erased since, or already further: nothing
-            await session.commit()
+        await state.sender.writes.execute(advance)  # not ours, or already further: nothing
         return Response(status_code=204)
     async with state.gate(), state.sessions() as session:  # the gate first, then a connection
         row = await session.scalar(select(OutboxRecord).where(OutboxRecord.platform_id == sid))
