@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 from sqlalchemy import Executable
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db import WriteGate
 
 logger = logging.getLogger(__name__)
+SLOW_SECONDS = 0.1
 
 
 class GroupCommit:
@@ -41,10 +43,19 @@ class GroupCommit:
     async def _write(self) -> None:
         while self._waiting:
             batch, self._waiting = self._waiting, []
+            queued = time.monotonic()
             try:
-                async with self._gate(), self._sessions() as session:
-                    counts = [await _rowcount(session, statement) for statement, _ in batch]
-                    await session.commit()
+                async with self._gate():
+                    started = time.monotonic()
+                    async with self._sessions() as session:
+                        counts = [await _rowcount(session, statement) for statement, _ in batch]
+                        await session.commit()
+                took = time.monotonic() - started
+                if took > SLOW_SECONDS or started - queued > SLOW_SECONDS:
+                    logger.warning(
+                        "a group of %d writes waited %.0f ms for the write gate and took %.0f ms",
+                        len(batch), (started - queued) * 1000, took * 1000,
+                    )  # fmt: skip
             except Exception as exc:  # the whole batch failed: every caller hears it
                 logger.warning("a group of %d writes failed: %s", len(batch), exc)
                 for _, done in batch:

@@ -90,8 +90,12 @@ class Settings(BaseSettings):
     telegram_mode: Literal["webhook", "polling"] = Field(
         "webhook", validation_alias=_env("TELEGRAM_MODE")
     )
-    telegram_max_per_second: float = Field(30.0, gt=0)  # the Bot API's limit over all chats
-    telegram_chat_interval: float = Field(1.0, ge=0)  # seconds between messages to one chat
+    telegram_max_per_second: float = Field(  # the Bot API's limit over all chats
+        30.0, gt=0, validation_alias=_env("TELEGRAM_MAX_PER_SECOND")
+    )
+    telegram_chat_interval: float = Field(  # seconds between messages to one chat
+        1.0, ge=0, validation_alias=_env("TELEGRAM_CHAT_INTERVAL")
+    )
     twilio_account_sid: str = Field("", validation_alias=_env("TWILIO_ACCOUNT_SID"))
     twilio_auth_token: SecretStr = Field(SecretStr(""), validation_alias=_env("TWILIO_AUTH_TOKEN"))
     twilio_whatsapp_from: str = Field("", validation_alias=_env("TWILIO_WHATSAPP_FROM"))
@@ -101,7 +105,9 @@ class Settings(BaseSettings):
     twilio_api_base_url: str = Field(
         "https://api.twilio.com", validation_alias=_env("TWILIO_API_BASE_URL")
     )
-    twilio_max_per_second: float = Field(10.0, gt=0)  # messages per second your sender may send
+    twilio_max_per_second: float = Field(  # messages per second your sender may send
+        10.0, gt=0, validation_alias=_env("TWILIO_MAX_PER_SECOND")
+    )
     # True: up to 3 buttons go as Twilio Content quick replies instead of numbered choices
     twilio_quick_replies: bool = Field(False, validation_alias=_env("TWILIO_QUICK_REPLIES"))
     max_webhook_bytes: int = Field(262_144, ge=1024)  # larger request bodies get 413
