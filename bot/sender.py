@@ -188,9 +188,12 @@ class OutboxSender:
         gap = self._last_sent.get(conversation_id, -1e9) + adapter.chat_interval - clock
         if gap > 0:
             await asyncio.sleep(gap)
-        async with self._limiter(adapter):
+        # two pacers at the platform's rate: the first schedules the rows, the second spaces
+        # the sends themselves, as marks that waited for the database come free together
+        async with self._limiter(adapter.name, adapter.max_per_second):
             if at_most_once and not await self._mark_sending(row_id):
                 return  # cancelled meanwhile
+        async with self._limiter(f"{adapter.name} wire", adapter.max_per_second):
             delivery = await adapter.send(user_ref, message)
         self._last_sent[conversation_id] = time.monotonic()
         if delivery.ok:  # the common case: one statement, committed with others
@@ -223,10 +226,10 @@ class OutboxSender:
         )
         return marked > 0
 
-    def _limiter(self, adapter: ChannelAdapter) -> PacedLimiter:
-        if adapter.name not in self._limiters:
-            self._limiters[adapter.name] = PacedLimiter(adapter.max_per_second)
-        return self._limiters[adapter.name]
+    def _limiter(self, name: str, rate: float) -> PacedLimiter:
+        if name not in self._limiters:
+            self._limiters[name] = PacedLimiter(rate)
+        return self._limiters[name]
 
 
 def _blocked(
