@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 
@@ -85,6 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         elif adapters.telegram and not settings.telegram_webhook_secret.get_secret_value():
             logger.warning("TELEGRAM_WEBHOOK_SECRET is empty: every Telegram webhook gets 403")
         app.state.gateway = state
+        gc.collect()
+        gc.freeze()  # what startup made lives on: full collections no longer walk it
         logger.info("gateway ready")
         try:
             yield

@@ -49,6 +49,23 @@ async def test_waiting_concurrently_and_after_an_idle_spell() -> None:
     assert times[7] - times[6] > 0.08  # after the pause, the schedule restarts: no catch-up
 
 
+async def test_a_slow_answer_holds_back_the_send_a_window_later() -> None:
+    """The platform got the first send before it answered: the fourth (rate 3) may start
+    only a full second after that answer, however the sends were spaced."""
+    limiter = PacedLimiter(3, headroom=1.0)
+    starts: list[float] = []
+
+    async def send(answer_after: float) -> None:
+        async with limiter:
+            starts.append(time.monotonic())
+            await asyncio.sleep(answer_after)
+
+    began = time.monotonic()
+    await asyncio.gather(send(0.6), send(0.0), send(0.0), send(0.0))
+    assert starts[3] - began >= 1.6  # the first answered at 0.6 s
+    assert starts[1] - starts[0] >= 0.33 - 0.01  # evenly spaced meanwhile
+
+
 def test_a_rate_must_be_positive() -> None:
     with pytest.raises(ValueError):
         PacedLimiter(0)
