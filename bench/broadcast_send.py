@@ -186,8 +186,9 @@ def outcome(
         "duplicates": sum(n - 1 for n in counts.values()),
         "to_opted_out": sum(counts[r] for r in normal["opted_out"]),
         "to_unsubscribed": sum(counts[r] for r in normal["revoked"]),
+        # on the wire at the kill: recorded as failed, not sent again (some did arrive)
         "interrupted_not_resent": interrupted,
-        "not_reached": len(normal["reachable"] - set(counts)) - interrupted,
+        "missing": len(normal["reachable"] - set(counts)),  # at most the interrupted ones
     }
 
 

@@ -1,5 +1,5 @@
-"""Platform rate limits: sends spaced evenly, just under the limit, and never more than the
-limit within any window as the platform sees it.
+"""Platform rate limits: sends spaced evenly at the limit, and never more than the limit
+within any window as the platform sees it.
 
 Platforms count messages per window at their end (Telegram: 30 per second over all chats).
 Letting N sends go at once whenever a window frees (aiolimiter's bucket, or a sliding window
@@ -27,7 +27,7 @@ from collections import deque
 from contextvars import ContextVar
 from types import TracebackType
 
-HEADROOM = 0.98
+HEADROOM = 0.995  # the window rule below keeps the limit; this only rounds down
 _current: ContextVar[asyncio.Future[float]] = ContextVar("current_send")
 
 
