@@ -7,9 +7,9 @@ of start times, both used before) looks right at the sender but not at the platf
 whose answers came slowly, then the next burst on time, put 39 messages into one second at
 the fake Telegram (bench/broadcast_send.py). So:
 
-- every send gets its own slot, one interval after the previous slot; a late wake-up does not
-  push the later slots back, and after an idle spell the schedule restarts from now, with no
-  burst to catch up. The interval is 1 / (rate x HEADROOM).
+- every send gets its own slot, one interval after the previous slot (1 / (rate x HEADROOM));
+  a late wake-up does not push the later slots back, and slots missed while nothing was
+  ready to go (the database was slow) are made up, at most CATCH_UP seconds' worth at once.
 - a send may start only a full window after the send ``limit`` places before it *finished*.
   The platform received that one before it answered, and receives this one after it starts,
   so however the network or the event loop delays messages, no window at the platform holds
@@ -28,6 +28,7 @@ from contextvars import ContextVar
 from types import TracebackType
 
 HEADROOM = 0.995  # the window rule below keeps the limit; this only rounds down
+CATCH_UP = 0.25  # seconds of missed slots that may go at once (the window rule still holds)
 _current: ContextVar[asyncio.Future[float]] = ContextVar("current_send")
 
 
@@ -45,7 +46,8 @@ class PacedLimiter:
 
     async def __aenter__(self) -> None:
         async with self._lock:  # first come, first served
-            slot = max(time.monotonic(), self._next)
+            now = time.monotonic()
+            slot = max(now - CATCH_UP, self._next or now)  # the very first send: no backlog
             if len(self._finished) == self._finished.maxlen:
                 slot = max(slot, await self._finished[0] + self._period)
             self._next = slot + self._interval
