@@ -20,6 +20,9 @@ from bot.models import Broadcast, BroadcastRecipient, OutboxRecord, utcnow
 from channels.base import ChannelAdapter
 
 logger = logging.getLogger(__name__)
+#: recipients queued per transaction: small, so the sends already queued keep their pace
+#: while the rest is being queued (the write gate is shared)
+FAN_OUT_BATCH = 100
 
 
 class BroadcastRunner:
@@ -72,7 +75,7 @@ class BroadcastRunner:
                     broadcast.state, broadcast.started_at = "sending", utcnow()
                     logger.info("broadcast %d: sending", broadcast_id)
                 queued = await broadcasts.fan_out_batch(
-                    session, broadcast, self._adapters, self._fallback_order
+                    session, broadcast, self._adapters, self._fallback_order, batch=FAN_OUT_BATCH
                 )
                 if queued == 0 and not await _anything_pending(session, broadcast_id):
                     broadcast.state, broadcast.finished_at = "sent", utcnow()
