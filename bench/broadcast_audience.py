@@ -95,7 +95,7 @@ async def measure(url: str) -> dict[str, float | int]:
             dry_run = time.perf_counter() - started
             started, walked, after = time.perf_counter(), 0, 0
             while True:  # the fan-out's reads, batch by batch, without writing
-                query = broadcasts.audience(made).where(Conversation.id > after).limit(BATCH)
+                query = broadcasts.audience(made, after).limit(BATCH)
                 rows = (await session.execute(query)).all()
                 if not rows:
                     break
