@@ -62,7 +62,6 @@ def rasa_env(settings: Settings) -> dict[str, str]:
         RASA_TELEMETRY_ENABLED="false",
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
         OMP_NUM_THREADS="2",
-        OMP_WAIT_POLICY="PASSIVE",  # no spinning between messages: the gateway needs the CPU
         PYTHONWARNINGS="ignore",
     )
     return env
