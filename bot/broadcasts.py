@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, exists, func, select, update
+from sqlalchemy import Select, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.audit import audit
@@ -29,7 +29,7 @@ from bot.models import (
     aware,
     utcnow,
 )
-from bot.outbox import write_outbox
+from bot.outbox import outbox_values
 from bot.sender import SESSION_WINDOW
 from bot.topics import REQUIRED_LANGUAGES, Topic
 from channels.base import (
@@ -278,31 +278,40 @@ async def fan_out_batch(
     )
     query = audience(broadcast, after or 0).limit(batch)
     rows = (await session.execute(query)).all()
-    batch_of = select(Conversation).where(Conversation.id.in_([row[0] for row in rows]))
-    conversations = {c.id: c for c in await session.scalars(batch_of)}  # one query, not one each
     now = utcnow()
-    queued: list[tuple[BroadcastRecipient, OutboxRecord]] = []
+    recipients: list[dict[str, Any]] = []
+    messages: list[dict[str, Any]] = []  # outbox rows, written in one statement
+    last_piece: dict[int, int] = {}  # recipient's index -> its last outbox row's index
     for conversation_id, language, channel, last in rows:
         planned = plan(
             broadcast, language, channel in SESSION_WINDOW_CHANNELS, last, fallback_order, now
         )
-        recipient = BroadcastRecipient(
-            broadcast_id=broadcast.id,
-            conversation_id=conversation_id,
-            language=planned.language,
-            status="skipped" if planned.message is None else "queued",
-            reason=planned.skipped,
-        )
-        session.add(recipient)
         if planned.message is not None:
-            outbox = await write_outbox(
-                session, conversations[conversation_id], None, [planned.message],
-                adapters(channel), kind="proactive",
-            )  # fmt: skip
-            queued.append((recipient, outbox[-1]))
-    await session.flush()  # the outbox rows get their ids, all in one go
-    for recipient, outbox_row in queued:
-        recipient.outbox_id = outbox_row.id
+            adapter = adapters(channel)
+            for piece in adapter.render(planned.message) if adapter else [planned.message]:
+                messages.append(outbox_values(conversation_id, None, piece, "proactive"))
+            last_piece[len(recipients)] = len(messages) - 1
+        recipients.append(
+            {
+                "broadcast_id": broadcast.id,
+                "conversation_id": conversation_id,
+                "language": planned.language,
+                "status": "skipped" if planned.message is None else "queued",
+                "reason": planned.skipped,
+                "outbox_id": None,
+            }
+        )
+    if messages:  # bulk statements: the write gate is held for milliseconds, not seconds
+        ids = (
+            await session.scalars(
+                insert(OutboxRecord).returning(OutboxRecord.id, sort_by_parameter_order=True),
+                messages,
+            )
+        ).all()
+        for index, row_index in last_piece.items():
+            recipients[index]["outbox_id"] = ids[row_index]
+    if recipients:
+        await session.execute(insert(BroadcastRecipient), recipients)
     return len(rows)
 
 

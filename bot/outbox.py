@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import ButtonPayload, Conversation, OutboxRecord, utcnow
 from channels.base import ChannelAdapter, callback_key
 from channels.messages import OutboundMessage
+
+
+def outbox_values(
+    conversation_id: int,
+    inbound_id: int | None,
+    piece: OutboundMessage,
+    kind: str = "reply",
+    operator_id: int | None = None,
+) -> dict[str, Any]:
+    """One platform message's outbox row (for the ORM, or a bulk insert)."""
+    return {
+        "conversation_id": conversation_id,
+        "inbound_id": inbound_id,
+        "body": piece.as_json(),
+        "kind": kind,
+        "operator_id": operator_id,
+        "status": "pending",
+        "attempts": 0,
+        "created_at": utcnow(),  # to the microsecond: the console orders by it
+    }
 
 
 async def write_outbox(
@@ -27,16 +49,8 @@ async def write_outbox(
             if key != button.payload:
                 await session.merge(ButtonPayload(key=key, payload=button.payload))
         for piece in adapter.render(reply) if adapter else [reply]:
-            row = OutboxRecord(
-                conversation_id=conversation.id,
-                inbound_id=inbound_id,
-                body=piece.as_json(),
-                kind=kind,
-                operator_id=operator_id,
-                status="pending",
-                attempts=0,
-                created_at=utcnow(),  # to the microsecond: the console orders by it
-            )
+            values = outbox_values(conversation.id, inbound_id, piece, kind, operator_id)
+            row = OutboxRecord(**values)
             session.add(row)
             rows.append(row)
     with_buttons = [r for r in replies if r.buttons]
