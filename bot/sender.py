@@ -42,6 +42,28 @@ MIN_ROUND_SECONDS = 0.005
 INTERRUPTED = "interrupted while sending; not sent again (it may have arrived)"
 
 
+_EARLIER = aliased(OutboxRecord)
+#: per conversation only its oldest pending row may go; due first; the indexes make this
+#: independent of how much is waiting (built once: it runs on every round)
+_DUE_HEADS = (
+    select(
+        OutboxRecord.id, OutboxRecord.conversation_id, OutboxRecord.next_attempt_at,
+        Conversation.channel,
+    )
+    .join(Conversation, Conversation.id == OutboxRecord.conversation_id)
+    .where(
+        OutboxRecord.status == "pending",
+        ~exists().where(
+            _EARLIER.conversation_id == OutboxRecord.conversation_id,
+            _EARLIER.status == "pending",
+            _EARLIER.id < OutboxRecord.id,
+        ),
+    )
+    .order_by(OutboxRecord.next_attempt_at, OutboxRecord.id)
+    .limit(HEADS_PER_ROUND)
+)  # fmt: skip
+
+
 class OutboxSender:
     """Delivers pending outbox rows; many conversations at once, each strictly in order."""
 
@@ -95,37 +117,15 @@ class OutboxSender:
         query = update(OutboxRecord).where(OutboxRecord.status == "sending")
         if row_id is not None:
             query = query.where(OutboxRecord.id == row_id)
-        async with self._gate(), self._sessions() as session:
-            result = await session.execute(query.values(status="failed", last_error=INTERRUPTED))
-            await session.commit()
-        count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        count = await self.writes.execute(query.values(status="failed", last_error=INTERRUPTED))
         if count:
             logger.warning("%d announcements were interrupted on the wire; not sent again", count)
         return count
 
     async def start_due(self) -> float:
         """Start sending every row that is due; returns seconds until the next one is."""
-        earlier = aliased(OutboxRecord)
-        waiting = exists().where(  # per conversation only its oldest pending row may go
-            earlier.conversation_id == OutboxRecord.conversation_id,
-            earlier.status == "pending",
-            earlier.id < OutboxRecord.id,
-        )
         async with self._sessions() as session:
-            rows = (  # due first; the indexes make this independent of how much is waiting
-                await session.execute(
-                    select(
-                        OutboxRecord.id,
-                        OutboxRecord.conversation_id,
-                        OutboxRecord.next_attempt_at,
-                        Conversation.channel,
-                    )
-                    .join(Conversation, Conversation.id == OutboxRecord.conversation_id)
-                    .where(OutboxRecord.status == "pending", ~waiting)
-                    .order_by(OutboxRecord.next_attempt_at, OutboxRecord.id)
-                    .limit(HEADS_PER_ROUND)
-                )
-            ).tuples()
+            rows = (await session.execute(_DUE_HEADS)).tuples()
             heads = {chat: (row_id, at, channel) for row_id, chat, at, channel in rows}
         now, clock = utcnow(), time.monotonic()
         if len(self._last_sent) > 10_000:  # only recent sends matter for the per-chat gap
