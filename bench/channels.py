@@ -53,6 +53,7 @@ from bench.stack import Stack, child_processes, peak_rss_mb, start_stack, stop_s
 #: Telegram opens at most 40 connections to a webhook by default (setWebhook max_connections);
 #: the chaos run's client keeps to that, as an open-loop flood would only measure its own queue
 PLATFORM_CONNECTIONS = 40
+PARTS = ("ack", "throughput", "chaos")
 SECRET = "bench-telegram-webhook-secret"  # noqa: S105 (the fakes' test secret)
 QUESTIONS = [
     "ikamet iznimi nasıl uzatırım",
@@ -396,8 +397,14 @@ async def throughput(
 def main() -> None:
     parser = argparse.ArgumentParser(description="Channels benchmark (issue #5)")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    parser.add_argument(
+        "--only",
+        choices=PARTS,
+        action="append",
+        help="run only this part (repeatable); all three by default",
+    )
     args = parser.parse_args()
-    quick = args.quick
+    quick, parts = args.quick, args.only or list(PARTS)
     platforms = FakePlatforms()
     tmp = Path(tempfile.mkdtemp(prefix="uyum-bench-channels-"))
     env = {
@@ -409,23 +416,29 @@ def main() -> None:
     figures: dict[str, Any] = {"acknowledgement": []}
     stack = start_stack(tmp, env)
     try:
-        for rate in (25.0, 50.0, 100.0):
+        for rate in (25.0, 50.0, 100.0) if "ack" in parts else ():
             print(f"1/3 webhook acknowledgement, 50 conversations, {rate:.0f} msg/s …")
             result = asyncio.run(
                 acknowledgement(stack, platforms, 50, rate, 5.0 if quick else 20.0)
             )
             figures["acknowledgement"].append(result)
             print(json.dumps(result), flush=True)
-        print("2/3 throughput, side by side with Rasa's REST channel …", flush=True)
-        figures["throughput"] = asyncio.run(
-            throughput(
-                stack, platforms, 20 if quick else 30, 15.0 if quick else 40.0, 1 if quick else 2
+        if "throughput" in parts:
+            print("2/3 throughput, side by side with Rasa's REST channel …", flush=True)
+            figures["throughput"] = asyncio.run(
+                throughput(
+                    stack,
+                    platforms,
+                    20 if quick else 30,
+                    15.0 if quick else 40.0,
+                    1 if quick else 2,
+                )
             )
-        )
-        print(json.dumps(figures["throughput"]), flush=True)
-        print("3/3 chaos: retries, platform errors, worker kills …", flush=True)
-        figures["chaos"] = asyncio.run(chaos(stack, platforms, 200 if quick else 1000, 10, 2))
-        print(json.dumps(figures["chaos"]), flush=True)
+            print(json.dumps(figures["throughput"]), flush=True)
+        if "chaos" in parts:
+            print("3/3 chaos: retries, platform errors, worker kills …", flush=True)
+            figures["chaos"] = asyncio.run(chaos(stack, platforms, 200 if quick else 1000, 10, 2))
+            print(json.dumps(figures["chaos"]), flush=True)
         figures["peak_rss_mb"] = {
             role: peak_rss_mb(pid) for role, pid in child_processes(stack).items()
         }
@@ -433,29 +446,38 @@ def main() -> None:
         stop_stack(stack)
         platforms.stop()
     report(figures)
-    write("channels" + ("-quick" if quick else ""), figures)
+    only = "" if len(parts) == len(PARTS) else "-" + "-".join(parts)
+    write("channels" + only + ("-quick" if quick else ""), figures)
 
 
 def report(figures: dict[str, Any]) -> None:
-    chaos_, tp = figures["chaos"], figures["throughput"]
     rows = [
         (f"webhook ack p50/p95/p99 (ms), 50 conversations, {ack['offered_per_second']} msg/s",
          "{p50} / {p95} / {p99}".format(**ack["ack_ms"]), "p99 <= 100")
         for ack in figures["acknowledgement"]
-    ] + [
-        ("chaos: messages stored", str(chaos_["stored_messages"]), str(chaos_["messages"])),
-        ("chaos: lost", str(chaos_["lost"]), "0"),
-        ("chaos: duplicated replies", str(chaos_["duplicated_replies"]), "0"),
-        ("chaos: chats out of order", str(chaos_["chats_out_of_order"]), "0"),
-        ("chaos: worker kills", str(len(chaos_["worker_kills"])), "2"),
-        ("chaos: ack p50/p95/p99 (ms)", "{p50} / {p95} / {p99}".format(**chaos_["ack_ms"]), ""),
-        ("chaos: wait for a platform connection p99 (ms)",
-         str(chaos_["platform_queue_ms"]["p99"]), ""),
-        ("throughput Rasa REST (msg/s)", str(tp["rasa_rest_msgs_per_s"]), ""),
-        ("throughput Uyum end to end (msg/s)", str(tp["uyum_msgs_per_s"]), ""),
-        ("throughput ratio", str(tp["ratio"]), ">= 0.7"),
-        ("peak RSS (MB)", ", ".join(f"{k} {v}" for k, v in figures["peak_rss_mb"].items()), ""),
     ]  # fmt: skip
+    if "chaos" in figures:
+        chaos_ = figures["chaos"]
+        rows += [
+            ("chaos: messages stored", str(chaos_["stored_messages"]), str(chaos_["messages"])),
+            ("chaos: lost", str(chaos_["lost"]), "0"),
+            ("chaos: duplicated replies", str(chaos_["duplicated_replies"]), "0"),
+            ("chaos: chats out of order", str(chaos_["chats_out_of_order"]), "0"),
+            ("chaos: worker kills", str(len(chaos_["worker_kills"])), "2"),
+            ("chaos: ack p50/p95/p99 (ms)", "{p50} / {p95} / {p99}".format(**chaos_["ack_ms"]), ""),
+            ("chaos: wait for a platform connection p99 (ms)",
+             str(chaos_["platform_queue_ms"]["p99"]), ""),
+            ]  # fmt: skip
+    if "throughput" in figures:
+        tp = figures["throughput"]
+        rows += [
+            ("throughput Rasa REST (msg/s)", str(tp["rasa_rest_msgs_per_s"]), ""),
+            ("throughput Uyum end to end (msg/s)", str(tp["uyum_msgs_per_s"]), ""),
+            ("throughput ratio", str(tp["ratio"]), ">= 0.7"),
+            ]  # fmt: skip
+    rows.append(
+        ("peak RSS (MB)", ", ".join(f"{k} {v}" for k, v in figures["peak_rss_mb"].items()), "")
+    )
     width = max(len(r[0]) for r in rows)
     print()
     for name, value, target in rows:

@@ -106,6 +106,7 @@ def run(
             f"{settings.actions_url}/health",
             settings.actions_port,
             env,
+            nice=settings.background_nice,
         ),
         Child(
             "rasa",
@@ -113,6 +114,7 @@ def run(
             f"{settings.rasa_url}/status?token={token}",
             settings.rasa_port,
             {**rasa_project.rasa_env(settings), "UYUM_RASA_TOKEN": token},
+            nice=settings.background_nice,
         ),
         Child(
             "gateway",
@@ -124,7 +126,9 @@ def run(
     ]
     if not settings.gateway_worker:  # the conversation worker in its own, restartable process
         worker = [python, "-m", "bot.cli", "serve", "worker"]
-        children.append(Child("worker", worker, None, None, env, restart=True))
+        children.append(
+            Child("worker", worker, None, None, env, restart=True, nice=settings.background_nice)
+        )
     banner = (
         "\nUyum is running:\n"
         f"  sandbox chat   {settings.gateway_url}/\n"

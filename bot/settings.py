@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     rasa_port: int = Field(5005, ge=1, le=65535)
     actions_port: int = Field(5055, ge=1, le=65535)
     startup_timeout: float = Field(180.0, gt=0)
+    # Rasa, the action server and the worker run this much nicer (lower CPU priority) than the
+    # gateway, so a webhook's acknowledgement never waits behind model inference on a busy
+    # machine (0: the same priority)
+    background_nice: int = Field(10, ge=0, le=19)
     rasa_token: SecretStr = SecretStr("")  # made per run when empty
     rasa_model_dir: Path = PROJECT_ROOT / "models"
     rasa_venv: Path = PROJECT_ROOT / ".venv-rasa"

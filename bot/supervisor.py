@@ -30,6 +30,7 @@ class Child:
     port: int | None
     env: dict[str, str]
     restart: bool = False  # a crashed child is started again (workers); else all stop
+    nice: int = 0  # lower CPU priority (Unix niceness) for work that is not latency-critical
     restarts: int = 0
     process: asyncio.subprocess.Process | None = None
     pump: asyncio.Task[None] | None = field(default=None, repr=False)
@@ -62,8 +63,11 @@ async def _pump(child: Child) -> None:
 
 
 async def _start(child: Child) -> None:
+    # through nice(1): every thread the child starts inherits the priority (Linux keeps it per
+    # thread), and no code runs between fork and exec in this threaded process
+    command = ["nice", "-n", str(child.nice), *child.command] if child.nice else child.command
     child.process = await asyncio.create_subprocess_exec(
-        *child.command,
+        *command,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
         env=child.env,

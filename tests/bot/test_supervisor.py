@@ -41,3 +41,25 @@ async def test_ctrl_c_stops_the_watch_with_zero(monkeypatch: pytest.MonkeyPatch)
         await supervisor._stop([server])
     assert code == 0
     assert server.process is not None and server.process.returncode is not None
+
+
+async def test_background_children_run_at_lower_cpu_priority(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # the child prints its own niceness and a new thread's: Linux keeps priority per thread
+    code = (
+        "import os, threading\n"
+        "seen = []\n"
+        "t = threading.Thread(target=lambda: seen.append(os.nice(0))); t.start(); t.join()\n"
+        "print('niceness', os.nice(0), seen[0], flush=True)\n"
+    )
+    background = Child("rasa", [sys.executable, "-c", code], None, None, dict(os.environ), nice=7)
+    await supervisor._start(background)
+    try:
+        assert background.process is not None and background.pump is not None
+        assert await asyncio.wait_for(background.process.wait(), 20) == 0
+        await asyncio.wait_for(background.pump, 5)
+    finally:
+        await supervisor._stop([background])
+    expected = min(os.nice(0) + 7, 19)
+    assert f"niceness {expected} {expected}" in capsys.readouterr().out
