@@ -1,4 +1,4 @@
-"""The app database: conversations, inbound messages, the outbox, handovers and operators."""
+"""The app database: conversations, messages, the outbox, handovers, operators, analytics."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
+    LargeBinary,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -273,3 +276,49 @@ class BroadcastRecipient(Base):
     )
     status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | skipped
     reason: Mapped[str | None] = mapped_column(String(80))  # why skipped
+
+
+class KbTurn(Base):
+    """One knowledge-base decision, for the dashboard: no user, no text."""
+
+    __tablename__ = "kb_turns"
+    __table_args__ = (Index("ix_kb_turns_at", "at"), Index("ix_kb_turns_entry", "entry_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    channel: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str | None] = mapped_column(String(8))
+    outcome: Mapped[str] = mapped_column(String(16))  # answer | clarify | fallback
+    entry_id: Mapped[str | None] = mapped_column(String(100))  # answered (or best candidate)
+    score: Mapped[float | None] = mapped_column(Float)
+
+
+class AnswerFeedback(Base):
+    """A 👍 or 👎 on an answer: the entry, language and channel, never who gave it."""
+
+    __tablename__ = "answer_feedback"
+    __table_args__ = (Index("ix_answer_feedback_entry", "entry_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    entry_id: Mapped[str | None] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str | None] = mapped_column(String(8))
+    score: Mapped[int] = mapped_column(SmallInteger)  # +1 helpful, -1 not helpful
+
+
+class UnansweredQuestion(Base):
+    """A question the content did not answer well (redacted of personal data, no user)."""
+
+    __tablename__ = "unanswered_questions"
+    __table_args__ = (Index("ix_unanswered_language", "language", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    channel: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str | None] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(24))  # fallback | clarify | negative_feedback
+    text: Mapped[str] = mapped_column(Text)  # common.redact applied
+    entry_id: Mapped[str | None] = mapped_column(String(100))  # the 👎'd answer, or best guess
+    vector: Mapped[bytes | None] = mapped_column(LargeBinary)  # float16 e5 vector, if known
+    vector_model: Mapped[str | None] = mapped_column(String(80))

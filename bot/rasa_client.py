@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 
+from bot import analytics
+from bot.analytics import AnalyticsEvent
 from channels.messages import Button, OutboundMessage
 from common.errors import UpstreamError
 
@@ -32,6 +34,7 @@ class BotTurn:
     handover: HandoverRequest | None = None
     subscriptions: dict[str, Any] | None = None  # what to subscribe to or stop
     language: str | None = None  # a language the user chose
+    analytics: list[AnalyticsEvent] = field(default_factory=list)  # decisions, feedback
 
 
 def with_entity(text: str, entity: str, value: object) -> str:
@@ -85,6 +88,8 @@ class RasaClient:
                 turn.messages.append(self._to_outbound(item))
             elif isinstance(custom, dict) and custom.get("entry") and turn.messages:
                 turn.messages[-1] = replace(turn.messages[-1], entry=str(custom["entry"]))
+            elif isinstance(custom, dict) and (event := analytics.parse(custom)) is not None:
+                turn.analytics.append(event)
             elif isinstance(custom, dict) and isinstance(custom.get("language"), str):
                 turn.language = custom["language"]
             elif isinstance(custom, dict) and isinstance(custom.get("subscriptions"), dict):

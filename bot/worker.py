@@ -15,7 +15,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import db, texts
+from bot import analytics, db, texts
+from bot.analytics import AnalyticsEvent
 from bot.audit import console_event
 from bot.db import WriteGate
 from bot.handover import (
@@ -150,6 +151,7 @@ class ConversationWorker:
             request: HandoverRequest | None = None
             subscribing: dict[str, object] | None = None
             chosen: str | None = None
+            events: list[AnalyticsEvent] = []
             replies = (
                 None
                 if control
@@ -175,6 +177,7 @@ class ConversationWorker:
                 request = HandoverRequest("protection", URGENT) if protection else turn.handover
                 subscribing = turn.subscriptions
                 chosen = turn.language
+                events = turn.analytics
             # Every statement from here on may write (autoflush): only under the gate, or this
             # connection would hold SQLite's write lock while waiting for the gate's holder.
             async with self._gate():
@@ -186,6 +189,7 @@ class ConversationWorker:
                     replies += await apply_change(session, conversation, change, self._topics)
                 if request is not None:
                     replies += await self._hand_over(session, conversation, request)
+                analytics.record(session, conversation, events)
                 await write_outbox(session, conversation, record.id, replies, adapter)
                 await session.commit()
         self.outbox_ready.set()

@@ -3,9 +3,13 @@
 Features: the e5 sentence vector that ``E5Featurizer`` adds (unit length; carries meaning
 across languages, so Pashto or French questions land where Turkish and Arabic ones taught
 it), next to ``char_weight`` x an L2-normalised character 2-4-gram TF-IDF (carries spelling:
-"menü", "STOP", Turkish words inside Arabic). A logistic regression over both, with a real
-``C`` (Rasa's own LogisticRegressionClassifier fixes C at 1, which drowns the dense half).
-Chosen by bench/nlu_accuracy.py against the plain pipeline and DIET.
+"menü", "STOP", Turkish words inside Arabic), and ``neighbour_weight`` x, for each intent,
+the cosine similarity of the nearest training example of that intent (a nearest-neighbour
+vote: short messages such as "لغو اشتراک" sit close to one example of their intent even
+where a linear boundary over the whole vector splits them from it; in training each example
+sees the others, never itself). A logistic regression over all three, with a real ``C``
+(Rasa's own LogisticRegressionClassifier fixes C at 1, which drowns the dense half). Chosen
+by bench/nlu_accuracy.py against the plain pipeline and DIET.
 
 The n-grams are taken from ``normalize`` text: lower case (Turkish "İ"/"I" as "i"/"ı"),
 Arabic diacritics and tatweel removed, the zero-width non-joiner (Persian half space) read
@@ -16,7 +20,7 @@ still sees the raw text.
 """
 
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 import joblib
 import numpy as np
@@ -71,6 +75,7 @@ class E5IntentClassifier(IntentClassifier, GraphComponent):
         return {
             "C": 100.0,
             "char_weight": 0.5,
+            "neighbour_weight": 1.0,
             "min_ngram": 2,
             "max_ngram": 4,
             "max_iter": 2000,
@@ -84,12 +89,15 @@ class E5IntentClassifier(IntentClassifier, GraphComponent):
         resource: Resource,
         vectorizer: Optional[TfidfVectorizer] = None,
         classifier: Optional[LogisticRegression] = None,
+        neighbours: Optional[Tuple[np.ndarray, np.ndarray]] = None,
     ) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
         self._vectorizer = vectorizer
         self._classifier = classifier
+        # training vectors sorted by intent, and where each intent's rows start
+        self._neighbours = neighbours
 
     @classmethod
     def create(
@@ -101,19 +109,44 @@ class E5IntentClassifier(IntentClassifier, GraphComponent):
     ) -> "E5IntentClassifier":
         return cls(config, model_storage, resource)
 
-    def _features(self, messages: List[Message]) -> csr_matrix:
-        assert self._vectorizer is not None
+    @staticmethod
+    def _vectors(messages: List[Message]) -> np.ndarray:
         dense = []
         for message in messages:
             sentence = message.get_dense_features(TEXT)[1]
             if sentence is None:
                 raise ValueError("E5IntentClassifier needs E5Featurizer before it")
             dense.append(np.asarray(sentence.features, dtype=np.float32).reshape(-1))
+        return np.vstack(dense)
+
+    def _nearest(self, vectors: np.ndarray, *, training: bool = False) -> np.ndarray:
+        """Per message and intent, the similarity of the intent's nearest training example."""
+        assert self._neighbours is not None
+        examples, starts = self._neighbours
+        similarity = vectors @ examples.T
+        if training:  # an example (or an identical copy of it) is not its own neighbour
+            similarity[similarity > 0.9999] = -1.0
+        return np.maximum.reduceat(similarity, starts, axis=1)
+
+    def _features(self, messages: List[Message], *, training: bool = False) -> csr_matrix:
+        assert self._vectorizer is not None
+        vectors = self._vectors(messages)
         chars = self._vectorizer.transform([m.get(TEXT) for m in messages])
-        return hstack([csr_matrix(np.vstack(dense)), chars * self.config["char_weight"]]).tocsr()
+        parts = [csr_matrix(vectors), chars * self.config["char_weight"]]
+        if self.config["neighbour_weight"]:
+            nearest = self._nearest(vectors, training=training)
+            parts.append(csr_matrix(nearest * self.config["neighbour_weight"]))
+        return hstack(parts).tocsr()
 
     def train(self, training_data: TrainingData) -> Resource:
-        examples = [m for m in training_data.intent_examples if m.get(TEXT)]
+        examples = sorted(
+            (m for m in training_data.intent_examples if m.get(TEXT)), key=lambda m: m.get(INTENT)
+        )
+        intents = [m.get(INTENT) for m in examples]
+        starts = np.array(
+            [i for i, intent in enumerate(intents) if i == 0 or intent != intents[i - 1]]
+        )
+        self._neighbours = (self._vectors(examples), starts)
         self._vectorizer = TfidfVectorizer(
             analyzer="char_wb",
             preprocessor=normalize,
@@ -122,9 +155,9 @@ class E5IntentClassifier(IntentClassifier, GraphComponent):
         ).fit([m.get(TEXT) for m in examples])
         self._classifier = LogisticRegression(
             C=self.config["C"], max_iter=self.config["max_iter"], random_state=42
-        ).fit(self._features(examples), [m.get(INTENT) for m in examples])
+        ).fit(self._features(examples, training=True), intents)
         with self._model_storage.write_to(self._resource) as folder:
-            joblib.dump((self._vectorizer, self._classifier), folder / MODEL_FILE)
+            joblib.dump((self._vectorizer, self._classifier, self._neighbours), folder / MODEL_FILE)
         return self._resource
 
     @classmethod
@@ -138,10 +171,10 @@ class E5IntentClassifier(IntentClassifier, GraphComponent):
     ) -> "E5IntentClassifier":
         try:
             with model_storage.read_from(resource) as folder:
-                vectorizer, classifier = joblib.load(folder / MODEL_FILE)
+                vectorizer, classifier, neighbours = joblib.load(folder / MODEL_FILE)
         except (ValueError, FileNotFoundError):  # nothing was trained (no NLU data)
             return cls(config, model_storage, resource)
-        return cls(config, model_storage, resource, vectorizer, classifier)
+        return cls(config, model_storage, resource, vectorizer, classifier, neighbours)
 
     def process(self, messages: List[Message]) -> List[Message]:
         todo = [m for m in messages if m.get(TEXT) and not m.get(INTENT)]

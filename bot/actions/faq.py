@@ -37,6 +37,25 @@ def _with_source(answer: str, entry: Entry | None) -> str:
     return answer if host and host in answer else f"{answer}\n\n🔗 {url}"
 
 
+def report_decision(
+    dispatcher: CollectingDispatcher,
+    outcome: str,
+    entry_id: str | None = None,
+    score: float | None = None,
+    message: dict[str, Any] | None = None,
+) -> None:
+    """Tell the gateway what the knowledge base decided (bot/analytics.py records it).
+
+    A question it could not answer goes with its words and the vector NLU published, for
+    the content-gap analysis; the gateway redacts the words before keeping them.
+    """
+    payload: dict[str, Any] = {"outcome": outcome, "entry": entry_id, "score": score}
+    if message is not None:
+        payload["question"] = message.get("text")
+        payload["vector"] = message.get(PUBLISHED_VECTOR_KEY)
+    dispatcher.utter_message(json_message={"kb": payload})
+
+
 def entry_payload(entry_id: str) -> str:
     """The button payload that asks for one entry directly."""
     return "/ask_question" + json.dumps({"entry": entry_id}, separators=(",", ":"))
@@ -60,6 +79,7 @@ class ActionAnswerQuestion(Action):
             None,
         ) or INTENT_ENTRIES.get(str(intent))
         if chosen and kb.content.entry(chosen):
+            report_decision(dispatcher, "answer", chosen)
             return self._answer(dispatcher, chosen, lang)
         vector = shared_vector(
             message.get(PUBLISHED_VECTOR_KEY), kb.embedder
@@ -73,7 +93,10 @@ class ActionAnswerQuestion(Action):
             lang,
         )
         if result.decision == "answer" and result.entry_id:
+            report_decision(dispatcher, "answer", result.entry_id, result.score)
             return self._answer(dispatcher, result.entry_id, lang)
+        outcome = "clarify" if result.decision == "clarify" else "fallback"
+        report_decision(dispatcher, outcome, result.entry_id, result.score, message)
         if result.decision == "clarify":
             dispatcher.utter_message(
                 text=texts.text("did_you_mean", lang),

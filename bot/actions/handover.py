@@ -13,6 +13,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from knowledge_base.embedders import PUBLISHED_VECTOR_KEY
+
 NEGATIVE_FEEDBACKS_BEFORE_A_PERSON = 2
 
 
@@ -33,8 +35,22 @@ class ActionRequestHandover(Action):
         return [SlotSet("handover", True)]
 
 
+def answered_question(tracker: Tracker) -> dict[str, Any] | None:
+    """The parse data of the last words the user typed before this message (not a button)."""
+    users = [e for e in reversed(tracker.events) if e.get("event") == "user"]
+    for event in users[1:]:  # the first is the feedback itself
+        text = event.get("text") or ""
+        if text and not text.startswith("/"):
+            return {"text": text, **(event.get("parse_data") or {})}
+    return None
+
+
 class ActionFeedback(Action):
-    """👍 thanks; 👎 says sorry, and the second 👎 in a row brings a person."""
+    """👍 thanks; 👎 says sorry, and the second 👎 in a row brings a person.
+
+    Either way the gateway hears the score for the last answered entry; a 👎 goes with the
+    question it answered, for the content-gap analysis.
+    """
 
     def name(self) -> str:
         return "action_feedback"
@@ -43,6 +59,14 @@ class ActionFeedback(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
+        feedback: dict[str, Any] = {
+            "entry": tracker.get_slot("last_entry"),
+            "score": -1 if intent == "feedback_negative" else 1,
+        }
+        if intent == "feedback_negative" and (question := answered_question(tracker)):
+            feedback["question"] = question.get("text")
+            feedback["vector"] = question.get(PUBLISHED_VECTOR_KEY)
+        dispatcher.utter_message(json_message={"feedback": feedback})
         if intent != "feedback_negative":
             dispatcher.utter_message(response="utter_feedback_thanks")
             return [SlotSet("negative_feedbacks", 0.0)]

@@ -66,8 +66,19 @@ def said(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [m for m in messages if m.get("text")]
 
 
+ANALYTICS = ("kb", "feedback")
+
+
 def custom(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [m["custom"] for m in messages if m.get("custom")]
+    """The payloads that change something (not the analytics reports)."""
+    return [
+        m["custom"] for m in messages if m.get("custom") and not set(m["custom"]) & set(ANALYTICS)
+    ]
+
+
+def reported(messages: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """The analytics reports (``kb`` decisions, ``feedback`` scores) the gateway records."""
+    return [m["custom"][key] for m in messages if key in (m.get("custom") or {})]
 
 
 async def test_answer_in_the_slot_language_with_feedback_buttons() -> None:
@@ -88,6 +99,10 @@ async def test_answer_in_the_slot_language_with_feedback_buttons() -> None:
         {"entry": "emergency-112"},
         {"handover": {"reason": "urgent_entry", "priority": 1}},
     ]
+    # an answer is counted for the dashboard, without the question's words
+    [decision] = reported(messages, "kb")
+    assert (decision["outcome"], decision["entry"]) == ("answer", "emergency-112")
+    assert decision["score"] > 0.9 and "question" not in decision
 
 
 async def test_missing_translation_is_said_in_the_users_language() -> None:
@@ -95,17 +110,23 @@ async def test_missing_translation_is_said_in_the_users_language() -> None:
     messages, _ = await run(
         ActionAnswerQuestion(), tracker("/ask_question", language="ps", entities=entities)
     )
-    assert messages[0]["text"].startswith("دا ځواب لا ستاسو په ژبه نشته")
-    assert messages[1]["text"] == "Start the application at e-ikamet.goc.gov.tr."
+    assert said(messages)[0]["text"].startswith("دا ځواب لا ستاسو په ژبه نشته")
+    assert said(messages)[1]["text"] == "Start the application at e-ikamet.goc.gov.tr."
 
 
 async def test_out_of_scope_is_a_polite_fallback_counted_in_a_slot() -> None:
     messages, events = await run(
         ActionAnswerQuestion(), tracker("who won the football match", language="en")
     )
-    assert "112" in messages[0]["text"] and "operator" in messages[0]["text"]
-    assert messages[0]["buttons"] == [{"title": "Talk to a person", "payload": "/request_human"}]
+    assert "112" in said(messages)[0]["text"] and "operator" in said(messages)[0]["text"]
+    assert said(messages)[0]["buttons"] == [
+        {"title": "Talk to a person", "payload": "/request_human"}
+    ]
     assert events[0]["name"] == "kb_fallbacks" and events[0]["value"] == 1.0
+    # the question goes to the content-gap log (the gateway redacts and keeps it)
+    [decision] = reported(messages, "kb")
+    assert decision["outcome"] == "fallback"
+    assert decision["question"] == "who won the football match"
 
 
 async def test_clarify_offers_at_most_three_choices(kb: KnowledgeBase) -> None:
@@ -115,7 +136,9 @@ async def test_clarify_offers_at_most_three_choices(kb: KnowledgeBase) -> None:
         messages, _ = await run(ActionAnswerQuestion(), tracker("Türkçe kursu", language="tr"))
     finally:
         object.__setattr__(kb, "thresholds", kb_thresholds)
-    buttons = messages[0]["buttons"]
+    assert reported(messages, "kb")[0]["outcome"] == "clarify"
+    assert reported(messages, "kb")[0]["question"] == "Türkçe kursu"
+    buttons = said(messages)[0]["buttons"]
     assert 1 <= len(buttons) <= 3
     assert buttons[0]["payload"] == '/ask_question{"entry":"turkish-courses"}'
     assert buttons[0]["title"] == "Türkçe kursuna nasıl kayıt olurum?"
@@ -168,6 +191,7 @@ async def test_snapshot_arabic_question_is_answered_in_arabic() -> None:
 async def test_snapshot_second_fallback_in_a_row_brings_a_person() -> None:
     messages, events = await run(ActionAnswerQuestion(), snapshot("out_of_scope_en.json"))
     assert said(messages)[0]["text"] == texts.text("not_found", "en")
+    assert reported(messages, "kb")[0]["outcome"] == "fallback"
     assert custom(messages) == [{"handover": {"reason": "kb_fallback", "priority": 0}}]
     assert [(e["name"], e["value"]) for e in events] == [("kb_fallbacks", 0.0), ("handover", True)]
 
@@ -183,7 +207,7 @@ async def test_asking_for_a_person_requests_a_handover() -> None:
 async def test_second_thumbs_down_in_a_row_brings_a_person() -> None:
     first = tracker("/feedback_negative", "feedback_negative", language="tr")
     messages, events = await run(ActionFeedback(), first)
-    assert messages == [{**messages[0], "response": "utter_feedback_sorry"}]
+    assert [m["response"] for m in messages if m.get("response")] == ["utter_feedback_sorry"]
     assert events[0]["value"] == 1.0 and not custom(messages)
     second = tracker("/feedback_negative", "feedback_negative", language="tr")
     second.slots["negative_feedbacks"] = 1.0
@@ -194,7 +218,40 @@ async def test_second_thumbs_down_in_a_row_brings_a_person() -> None:
         ("handover", True),
     ]
     thanks, events = await run(ActionFeedback(), tracker("/feedback_positive", "feedback_positive"))
-    assert thanks[0]["response"] == "utter_feedback_thanks" and events[0]["value"] == 0.0
+    assert [m["response"] for m in thanks if m.get("response")] == ["utter_feedback_thanks"]
+    assert events[0]["value"] == 0.0
+
+
+async def test_feedback_reports_the_entry_and_a_thumbs_down_the_question_it_answered() -> None:
+    question = {"text": "ikamet izni nasıl uzatılır", "intent": {"name": "ask_question"}}
+    button = {"text": "/feedback_negative", "intent": {"name": "feedback_negative"}}
+    thumbs_down = Tracker(
+        "c1",
+        {"language": "tr", "last_entry": "residence-permit"},
+        button,
+        [
+            {"event": "user", "text": question["text"], "parse_data": question},
+            {"event": "bot", "text": "..."},
+            {"event": "user", "text": button["text"], "parse_data": button},
+        ],
+        False,
+        None,
+        {},
+        "action_listen",
+    )
+    messages, _ = await run(ActionFeedback(), thumbs_down)
+    assert reported(messages, "feedback") == [
+        {
+            "entry": "residence-permit",
+            "score": -1,
+            "question": "ikamet izni nasıl uzatılır",
+            "vector": None,
+        }
+    ]
+    positive = tracker("/feedback_positive", "feedback_positive")
+    positive.slots["last_entry"] = "turkish-courses"
+    messages, _ = await run(ActionFeedback(), positive)
+    assert reported(messages, "feedback") == [{"entry": "turkish-courses", "score": 1}]
 
 
 async def test_snapshot_named_language_is_set() -> None:
