@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import httpx
 import typer
 
+from bot.cli_analytics import analytics_app
 from bot.cli_broadcasts import broadcast_app
 from bot.cli_operators import operators_app
 from bot.settings import Settings, get_settings
@@ -41,6 +42,7 @@ telegram_app = typer.Typer(help="Telegram: register or remove the webhook.", no_
 app.add_typer(telegram_app, name="telegram")
 app.add_typer(operators_app, name="operators")
 app.add_typer(broadcast_app, name="broadcast")
+app.add_typer(analytics_app, name="analytics")
 
 
 def _settings() -> Settings:

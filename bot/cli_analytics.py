@@ -1,0 +1,145 @@
+"""``uyum analytics gaps``: what people ask that the content does not answer yet.
+
+Lists the unanswered questions (fallbacks, clarifications, 👎) grouped by meaning per
+language, biggest first, with examples; ``--draft N`` writes cluster N as a knowledge-base
+entry skeleton for an editor to complete. Questions are stored redacted and without users.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from bot import db, gaps
+from bot.models import utcnow
+from bot.settings import get_settings
+from common.errors import BadRequestError
+from knowledge_base.embedders import make_embedder
+from knowledge_base.schema import REQUIRED_LANGUAGES
+
+analytics_app = typer.Typer(help="What people ask, and what the content misses.")
+
+
+async def _clusters(
+    days: int, language: str | None, distance: float, min_size: int
+) -> list[gaps.GapCluster]:
+    settings = get_settings()
+    embedder = make_embedder(settings.kb_backend, settings.kb_model)
+
+    async def work(session: Any) -> list[gaps.Question]:
+        return await gaps.load_questions(
+            session,
+            since=utcnow() - dt.timedelta(days=days),
+            language=language,
+            vector_model=embedder.vector_tag,
+        )
+
+    questions = await db.in_session(settings.app_database_url, work)
+    if not questions:
+        return []
+    return await asyncio.to_thread(
+        gaps.cluster, questions, embedder.embed_queries, distance=distance, min_size=min_size
+    )
+
+
+def draft_entry(cluster: gaps.GapCluster, today: dt.date) -> str:
+    """A knowledge-base entry skeleton from ``cluster``, as YAML with instructions on top."""
+    slug = re.sub(r"[^a-z0-9]+", "-", cluster.examples[0].casefold()).strip("-")[:40].strip("-")
+    fallback_id = f"draft-gap-{cluster.language}-{min(cluster.question_ids)}"
+    entry_id = f"draft-{slug}" if slug else fallback_id
+    translations: dict[str, Any] = {
+        lang: {"status": "draft", "questions": [], "answer": ""} for lang in REQUIRED_LANGUAGES
+    }
+    translations[cluster.language] = {
+        "status": "draft",
+        "questions": cluster.examples,
+        "answer": "",
+    }
+    entry = {
+        "id": entry_id,
+        "topic": "service",
+        "reviewed": today.isoformat(),
+        "sources": [],
+        "translations": translations,
+    }
+    header = (
+        f"# Draft from `uyum analytics gaps`: {cluster.size} unanswered questions in "
+        f"{cluster.language}, {cluster.first_at:%Y-%m-%d} to {cluster.last_at:%Y-%m-%d}.\n"
+        "# Write the answer in every required language from an official source, set the topic,\n"
+        "# sources and review date, then move the file into knowledge_base/content/\n"
+        "# (`uyum kb check` tells what is still missing). Never guess a fee, date or number.\n"
+    )
+    return header + yaml.safe_dump(entry, allow_unicode=True, sort_keys=False)
+
+
+@analytics_app.command("gaps")
+def gaps_command(
+    days: Annotated[int, typer.Option(min=1, help="Look this many days back.")] = 90,
+    language: Annotated[str | None, typer.Option(help="Only this language (e.g. ar).")] = None,
+    distance: Annotated[
+        float,
+        typer.Option(min=0.01, max=1.0, help="Cosine distance that still joins two questions."),
+    ] = gaps.DEFAULT_DISTANCE,
+    min_size: Annotated[int, typer.Option(min=1, help="Hide smaller clusters.")] = 2,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    draft: Annotated[
+        int | None, typer.Option(min=1, help="Write cluster N (as listed) as a draft entry.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Where --draft writes (default: stdout).")
+    ] = None,
+) -> None:
+    """Unanswered questions grouped by meaning, per language, biggest groups first."""
+    clusters = asyncio.run(_clusters(days, language, distance, min_size))
+    if draft is not None:
+        if draft > len(clusters):
+            raise BadRequestError(
+                f"there is no cluster {draft}", hint=f"the listing has {len(clusters)}"
+            )
+        text = draft_entry(clusters[draft - 1], utcnow().date())
+        if out is None:
+            typer.echo(text, nl=False)
+        else:
+            out.write_text(text, encoding="utf-8")
+            typer.echo(f"wrote {out}")
+        return
+    if as_json:
+        rows = [
+            {
+                "language": c.language,
+                "size": c.size,
+                "examples": c.examples,
+                "kinds": c.kinds,
+                "near_entries": c.near_entries,
+                "first_at": c.first_at.isoformat(),
+                "last_at": c.last_at.isoformat(),
+            }
+            for c in clusters
+        ]
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not clusters:
+        typer.echo(f"no unanswered questions in groups of {min_size} or more in {days} days")
+        return
+    table = Table(title=f"Unanswered questions, last {days} days, by meaning")
+    for column in ("#", "lang", "size", "from", "examples", "near entries"):
+        table.add_column(column)
+    for number, c in enumerate(clusters, 1):
+        table.add_row(
+            str(number),
+            c.language,
+            str(c.size),
+            ", ".join(f"{k} {v}" for k, v in c.kinds.items()),
+            "\n".join(c.examples[:3]),
+            ", ".join(c.near_entries) or "-",
+        )
+    Console().print(table)
