@@ -322,3 +322,32 @@ class UnansweredQuestion(Base):
     entry_id: Mapped[str | None] = mapped_column(String(100))  # the 👎'd answer, or best guess
     vector: Mapped[bytes | None] = mapped_column(LargeBinary)  # float16 e5 vector, if known
     vector_model: Mapped[str | None] = mapped_column(String(80))
+
+
+class Complaint(Base):
+    """A complaint or suggestion, with the reference number the user was given.
+
+    Anonymous ones link to no conversation. Staff-conduct and sexual exploitation or abuse
+    reports are confidential: only the protection role reads them, and no figure shows them.
+    """
+
+    __tablename__ = "complaints"
+    __table_args__ = (Index("ix_complaints_status", "confidential", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL")
+    )
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    channel: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str | None] = mapped_column(String(8))
+    category: Mapped[str] = mapped_column(String(40))
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    text: Mapped[str] = mapped_column(Text)
+    #: received -> in_review -> resolved | closed
+    status: Mapped[str] = mapped_column(String(16), default="received")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )

@@ -11,6 +11,7 @@ import httpx
 
 from bot import analytics
 from bot.analytics import AnalyticsEvent
+from bot.complaints import NewComplaint
 from channels.messages import Button, OutboundMessage
 from common.errors import UpstreamError
 
@@ -35,6 +36,8 @@ class BotTurn:
     subscriptions: dict[str, Any] | None = None  # what to subscribe to or stop
     language: str | None = None  # a language the user chose
     analytics: list[AnalyticsEvent] = field(default_factory=list)  # decisions, feedback
+    complaint: NewComplaint | None = None  # to record (the reply gives its reference)
+    complaint_status: str | None = None  # a status asked for: the reference ("" if none)
 
 
 def with_entity(text: str, entity: str, value: object) -> str:
@@ -90,6 +93,10 @@ class RasaClient:
                 turn.messages[-1] = replace(turn.messages[-1], entry=str(custom["entry"]))
             elif isinstance(custom, dict) and (event := analytics.parse(custom)) is not None:
                 turn.analytics.append(event)
+            elif isinstance(custom, dict) and isinstance(custom.get("complaint"), dict):
+                turn.complaint = NewComplaint.from_payload(custom["complaint"])
+            elif isinstance(custom, dict) and isinstance(custom.get("complaint_status"), dict):
+                turn.complaint_status = str(custom["complaint_status"].get("reference") or "")
             elif isinstance(custom, dict) and isinstance(custom.get("language"), str):
                 turn.language = custom["language"]
             elif isinstance(custom, dict) and isinstance(custom.get("subscriptions"), dict):

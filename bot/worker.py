@@ -15,9 +15,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import analytics, db, texts
+from bot import analytics, complaints, db, texts
 from bot.analytics import AnalyticsEvent
 from bot.audit import console_event
+from bot.complaints import NewComplaint
 from bot.db import WriteGate
 from bot.handover import (
     CLOSED_INTENT,
@@ -152,6 +153,8 @@ class ConversationWorker:
             subscribing: dict[str, object] | None = None
             chosen: str | None = None
             events: list[AnalyticsEvent] = []
+            complaint: NewComplaint | None = None
+            status_of: str | None = None
             replies = (
                 None
                 if control
@@ -178,6 +181,7 @@ class ConversationWorker:
                 subscribing = turn.subscriptions
                 chosen = turn.language
                 events = turn.analytics
+                complaint, status_of = turn.complaint, turn.complaint_status
             # Every statement from here on may write (autoflush): only under the gate, or this
             # connection would hold SQLite's write lock while waiting for the gate's holder.
             async with self._gate():
@@ -190,6 +194,11 @@ class ConversationWorker:
                 if request is not None:
                     replies += await self._hand_over(session, conversation, request)
                 analytics.record(session, conversation, events)
+                if complaint is not None:
+                    complaints.store(session, conversation, complaint)
+                if status_of is not None:
+                    reply = await complaints.status_reply(session, conversation, status_of)
+                    replies.append(OutboundMessage(reply))
                 await write_outbox(session, conversation, record.id, replies, adapter)
                 await session.commit()
         self.outbox_ready.set()
@@ -266,7 +275,8 @@ class ConversationWorker:
             record.status = "failed"
             return BotTurn([_apology(conversation)])
         record.status = "done"
-        if not (turn.messages or turn.handover or turn.subscriptions is not None):
+        asked = turn.subscriptions is not None or turn.complaint_status is not None
+        if not (turn.messages or turn.handover or asked):
             logger.warning("inbound %d: Rasa sent no reply; apologising", record.id)
             turn.messages = [_apology(conversation)]  # a failed action: never silence
         return turn
