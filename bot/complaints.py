@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,10 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import texts
 from bot.models import Complaint, Conversation
 
-CATEGORIES = ("service_quality", "staff_conduct", "sexual_exploitation_abuse", "fraud", "other")
+Category = Literal[
+    "service_quality", "staff_conduct", "sexual_exploitation_abuse", "fraud", "other"
+]
+CATEGORIES: tuple[Category, ...] = get_args(Category)
 #: read only by the protection role, never counted in general figures
 CONFIDENTIAL = frozenset({"staff_conduct", "sexual_exploitation_abuse"})
-STATUSES = ("received", "in_review", "resolved", "closed")
+Status = Literal["received", "in_review", "resolved", "closed"]
+STATUSES: tuple[Status, ...] = get_args(Status)
 MAX_TEXT_CHARS = 4000
 # Crockford's base32: no I, L, O or U, so a number read out or retyped survives
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

@@ -19,8 +19,10 @@ from bot.models import Operator, OperatorSession, aware, utcnow
 from common.errors import BadRequestError, ConflictError, NotFoundError
 
 #: operator: conversations; editor: also writes announcements (and, later, content);
-#: supervisor: also sees every conversation and approves announcements; admin: everything
-Role = Literal["operator", "editor", "supervisor", "admin"]
+#: supervisor: also sees every conversation, approves announcements, reads the dashboard and
+#: complaints; admin: everything but confidential reports; protection: the focal point who
+#: alone reads staff-conduct and sexual exploitation or abuse reports
+Role = Literal["operator", "editor", "supervisor", "admin", "protection"]
 ROLES: tuple[Role, ...] = get_args(Role)
 MIN_PASSWORD = 10
 USERNAME = re.compile(r"[a-z0-9._-]{1,64}")

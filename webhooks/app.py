@@ -26,6 +26,7 @@ from webhooks.console_feed import ConsoleFeed
 from webhooks.routes import (
     broadcast_api,
     console,
+    feedback_api,
     health,
     operator_api,
     sandbox,
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(whatsapp.router)
     app.include_router(operator_api.router)
     app.include_router(broadcast_api.router)
+    app.include_router(feedback_api.router)
     app.include_router(console.router)
     app.mount("/console/static", StaticFiles(directory=console.STATIC), name="console-static")
 

@@ -1,0 +1,173 @@
+"""The supervisors' dashboard: figures straight from the database, with no personal data.
+
+Every table is a list of plain rows (counts per day, channel, language, entry), so the
+console draws it and ``to_csv`` exports it unchanged. Confidential complaints are never
+counted here; nothing names a user or quotes a message.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Sequence
+from typing import Any, Literal, get_args
+
+import numpy as np
+from sqlalchemy import case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import broadcasts
+from bot.models import (
+    AnswerFeedback,
+    Broadcast,
+    Conversation,
+    Handover,
+    InboundRecord,
+    KbTurn,
+    aware,
+)
+
+Table = Literal[
+    "messages_per_day", "answer_rate", "top_entries", "feedback", "handovers", "broadcasts"
+]
+TABLES: tuple[Table, ...] = get_args(Table)
+TOP = 20
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+async def messages_per_day(session: AsyncSession, since: dt.datetime) -> list[dict[str, Any]]:
+    day = func.date(InboundRecord.received_at)
+    rows = await session.execute(
+        select(day, InboundRecord.channel, Conversation.language, func.count())
+        .join(Conversation, Conversation.id == InboundRecord.conversation_id)
+        .where(InboundRecord.received_at >= since)
+        .group_by(day, InboundRecord.channel, Conversation.language)
+        .order_by(day)
+    )
+    return [
+        {"day": str(d), "channel": channel, "language": language or "", "messages": n}
+        for d, channel, language, n in rows.all()
+    ]
+
+
+async def answer_rate(session: AsyncSession, since: dt.datetime) -> dict[str, int]:
+    rows = await session.execute(
+        select(KbTurn.outcome, func.count()).where(KbTurn.at >= since).group_by(KbTurn.outcome)
+    )
+    counts = dict(rows.tuples().all())
+    return {outcome: int(counts.get(outcome, 0)) for outcome in ("answer", "clarify", "fallback")}
+
+
+async def top_entries(session: AsyncSession, since: dt.datetime) -> list[dict[str, Any]]:
+    answers = func.count()
+    rows = await session.execute(
+        select(KbTurn.entry_id, answers)
+        .where(KbTurn.at >= since, KbTurn.outcome == "answer", KbTurn.entry_id.is_not(None))
+        .group_by(KbTurn.entry_id)
+        .order_by(answers.desc(), KbTurn.entry_id)
+        .limit(TOP)
+    )
+    return [{"entry_id": entry, "answers": n} for entry, n in rows.all()]
+
+
+async def feedback(session: AsyncSession, since: dt.datetime) -> list[dict[str, Any]]:
+    up = func.sum(case((AnswerFeedback.score > 0, 1), else_=0))
+    down = func.sum(case((AnswerFeedback.score < 0, 1), else_=0))
+    rows = await session.execute(
+        select(AnswerFeedback.entry_id, up, down)
+        .where(AnswerFeedback.at >= since, AnswerFeedback.entry_id.is_not(None))
+        .group_by(AnswerFeedback.entry_id)
+        .order_by((up + down).desc(), AnswerFeedback.entry_id)
+    )
+    return [
+        {"entry_id": entry, "up": int(u), "down": int(d), "ratio": round(u / (u + d), 3)}
+        for entry, u, d in rows.all()
+    ]
+
+
+def _percentiles(seconds: Sequence[float]) -> dict[str, float | None]:
+    if not seconds:
+        return {"p50": None, "p90": None, "p99": None}
+    values = np.percentile(np.asarray(seconds), [50, 90, 99])
+    return {f"p{p}": round(float(v), 1) for p, v in zip((50, 90, 99), values, strict=True)}
+
+
+async def handovers(session: AsyncSession, since: dt.datetime) -> dict[str, Any]:
+    rows = await session.execute(
+        select(Handover.created_at, Handover.assigned_at, Handover.closed_at).where(
+            Handover.created_at >= since
+        )
+    )
+    waiting, handling, count = [], [], 0
+    for created, assigned, closed in rows.all():
+        count += 1
+        if assigned is not None:
+            waiting.append((aware(assigned) - aware(created)).total_seconds())
+            if closed is not None:
+                handling.append((aware(closed) - aware(assigned)).total_seconds())
+    return {
+        "count": count,
+        "waiting_seconds": _percentiles(waiting),
+        "handling_seconds": _percentiles(handling),
+    }
+
+
+async def broadcast_reach(session: AsyncSession, since: dt.datetime) -> list[dict[str, Any]]:
+    sent = (
+        await session.scalars(
+            select(Broadcast)
+            .where(Broadcast.started_at.is_not(None), Broadcast.started_at >= since)
+            .order_by(Broadcast.id.desc())
+            .limit(TOP)
+        )
+    ).all()
+    reach = []
+    for broadcast in sent:
+        figures = await broadcasts.status(session, broadcast)
+        keys = ("id", "title", "recipients", "sent", "delivered", "read", "failed", "skipped")
+        reach.append({k: figures[k] for k in keys})
+    return reach
+
+
+async def summary(session: AsyncSession, days: int, now: dt.datetime) -> dict[str, Any]:
+    since = (now - dt.timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return {
+        "days": days,
+        "since": since.isoformat(),
+        "messages_per_day": await messages_per_day(session, since),
+        "answer_rate": await answer_rate(session, since),
+        "top_entries": await top_entries(session, since),
+        "feedback": await feedback(session, since),
+        "handovers": await handovers(session, since),
+        "broadcasts": await broadcast_reach(session, since),
+    }
+
+
+def table_rows(name: str, figures: dict[str, Any]) -> list[dict[str, Any]]:
+    """One of the summary's tables as flat rows (for CSV)."""
+    value = figures[name]
+    if name == "answer_rate":
+        return [{"outcome": k, "turns": v} for k, v in value.items()]
+    if name == "handovers":
+        return [
+            {"measure": measure, **value[measure]}
+            for measure in ("waiting_seconds", "handling_seconds")
+        ] + [{"measure": "count", "p50": value["count"], "p90": "", "p99": ""}]
+    return list(value)
+
+
+def _cell(value: Any) -> str:
+    """A cell a spreadsheet shows as text, never runs as a formula (CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def to_csv(rows: list[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
+    columns = list(columns or (rows[0].keys() if rows else []))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(row.get(c)) for c in columns])
+    return out.getvalue()
