@@ -65,7 +65,7 @@ def test_a_conduct_report_is_for_the_protection_role_only(
     assert (
         selin.post(f"/api/v1/complaints/{refs['conduct']}/status", {"status": "closed"}).status_code
         == 403
-    )  # noqa: E501
+    )
     seen = pinar.get("/api/v1/complaints").json()["complaints"]
     assert {c["reference"] for c in seen} == set(refs.values())
     conduct = pinar.get(f"/api/v1/complaints/{refs['conduct'].lower()}").json()
@@ -76,12 +76,12 @@ def test_a_conduct_report_is_for_the_protection_role_only(
     assert (
         selin.post(f"/api/v1/complaints/{refs['fraud']}/status", {"status": "lost"}).status_code
         == 422
-    )  # noqa: E501
+    )
     assert selin.get("/api/v1/complaints/UY-0000-0000").status_code == 404
     assert (
         selin.get("/api/v1/complaints?status=in_review").json()["complaints"][0]["status"]
         == "in_review"
-    )  # noqa: E501
+    )
 
     async def audited(session: Any) -> list[str]:
         return list((await session.scalars(select(AuditEntry.action))).all())
