@@ -15,16 +15,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import os
 import random
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, make_url, select, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import func, insert, select, text
 
+from bench.postgres import fresh_database
 from bench.results import write
 from bot import broadcasts, db
 from bot.broadcasts import BATCH, Draft
@@ -36,7 +35,6 @@ from bot.topics import load_topics
 LANGUAGES = ["tr", "ar", "fa", "en", "ps"]
 CHANNELS = ["whatsapp", "telegram"]
 PROVINCES = ["Gaziantep", "İstanbul", "Hatay", "Şanlıurfa", "Ankara"]
-DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_DATABASE = "uyum_bench_audience"
 TEXTS = {"tr": "Toplantı cuma.", "ar": "الاجتماع الجمعة.", "fa": "جلسه جمعه.", "en": "Meeting."}
 
@@ -115,24 +113,6 @@ async def measure(url: str) -> dict[str, float | int]:
     }
 
 
-def postgres_url(given: str | None) -> str:
-    """A fresh ``uyum_bench_audience`` database on the server of ``given``."""
-    server = make_url(given or os.environ.get("TEST_DATABASE_URL") or DEFAULT_POSTGRES)
-    server = server.set(drivername="postgresql+asyncpg")
-
-    async def recreate() -> None:
-        engine = create_async_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        try:
-            async with engine.connect() as connection:
-                await connection.execute(text(f"DROP DATABASE IF EXISTS {PG_DATABASE}"))
-                await connection.execute(text(f"CREATE DATABASE {PG_DATABASE}"))
-        finally:
-            await engine.dispose()
-
-    asyncio.run(recreate())
-    return server.set(database=PG_DATABASE).render_as_string(hide_password=False)
-
-
 def run(name: str, url: str, subscribers: int) -> dict[str, Any]:
     db.upgrade(url)
     started = time.perf_counter()
@@ -149,7 +129,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="uyum-bench-audience-"))
     results = [
         run("sqlite", f"sqlite+aiosqlite:///{folder / 'app.db'}", args.subscribers),
-        run("postgresql", postgres_url(args.postgres), args.subscribers),
+        run("postgresql", fresh_database(PG_DATABASE, args.postgres), args.subscribers),
     ]
     print(f"\n{'database':<12}{'recipients':>11}{'skipped':>9}{'dry run (s)':>13}"
           f"{'batched walk (s)':>18}{'target':>8}")  # fmt: skip
