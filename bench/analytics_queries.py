@@ -3,7 +3,8 @@
     .venv/bin/python -m bench.analytics_queries [--messages 1000000] [--postgres URL]
 
 Fills a fresh database with that many inbound messages over 90 days from 50,000
-conversations (mixed channels and languages), a knowledge-base decision for most of them,
+conversations (mixed channels and languages), the daily counts the worker keeps of them
+(bot/analytics.count_message), a knowledge-base decision for most of them,
 feedback on a tenth, 10,000 handovers and their waiting and handling times; then times
 the dashboard's whole summary (what the console loads: six queries) for the last 7, 30
 and 90 days, and each CSV table's query on its own for 90 days. Targets: <= 3 s on SQLite
@@ -18,6 +19,7 @@ import datetime as dt
 import random
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,14 @@ from sqlalchemy import insert, text
 from bench.postgres import fresh_database
 from bench.results import write
 from bot import dashboard, db
-from bot.models import AnswerFeedback, Conversation, Handover, InboundRecord, KbTurn
+from bot.models import (
+    AnswerFeedback,
+    Conversation,
+    Handover,
+    InboundRecord,
+    KbTurn,
+    MessageCount,
+)
 
 LANGUAGES = ["tr", "ar", "fa", "en", "ps"]
 CHANNELS = ["whatsapp", "telegram"]
@@ -51,7 +60,9 @@ def rows(messages: int, now: dt.datetime) -> dict[Any, list[dict[str, Any]]]:
         }
         for i in range(1, chats + 1)
     ]
-    inbound, turns, feedback = [], [], []
+    inbound: list[dict[str, Any]] = []
+    turns: list[dict[str, Any]] = []
+    feedback: list[dict[str, Any]] = []
     for i in range(1, messages + 1):
         chat = conversations[rng.randrange(chats)]
         at = now - dt.timedelta(seconds=rng.randrange(90 * 86400))
@@ -73,6 +84,20 @@ def rows(messages: int, now: dt.datetime) -> dict[Any, list[dict[str, Any]]]:
             turns.append({"outcome": outcome, "entry_id": entry, "score": 0.9, **where})
             if outcome == "answer" and rng.random() < 0.15:
                 feedback.append({"entry_id": entry, "score": rng.choice([1, 1, 1, -1]), **where})
+    # what the worker counted while handling those messages (bot/analytics.count_message)
+    counted: Counter[tuple[dt.date, str, str]] = Counter()
+    language = {c["id"]: str(c["language"]) for c in conversations}
+    for message in inbound:
+        key = (
+            message["received_at"].date(),
+            message["channel"],
+            language[message["conversation_id"]],
+        )
+        counted[key] += 1
+    counts = [
+        {"day": day, "channel": channel, "language": lang, "messages": n}
+        for (day, channel, lang), n in counted.items()
+    ]
     handovers = []
     for _ in range(10_000):
         created = now - dt.timedelta(seconds=rng.randrange(90 * 86400))
@@ -93,6 +118,7 @@ def rows(messages: int, now: dt.datetime) -> dict[Any, list[dict[str, Any]]]:
     return {
         Conversation: conversations,
         InboundRecord: inbound,
+        MessageCount: counts,
         KbTurn: turns,
         AnswerFeedback: feedback,
         Handover: handovers,

@@ -1,11 +1,12 @@
-"""What the knowledge-base and feedback actions report, recorded without personal data.
+"""What the worker counts and the actions report, recorded without personal data.
 
-The actions send custom payloads (``{"kb": {...}}`` after every knowledge-base decision,
-``{"feedback": {...}}`` for a 👍/👎); the worker records them in the same transaction as
-the replies. Rows carry the channel and language but no user: a knowledge-base turn and a
-feedback score are counts for the dashboard; a fallback, a clarification and a 👎 also
-keep the question, redacted of phone numbers, e-mails and identity numbers, so editors
-see what content is missing (``uyum analytics gaps``).
+The worker counts every message it handles per day, channel and language
+(``count_message``). The actions send custom payloads: ``{"kb": {...}}`` after every
+knowledge-base decision, ``{"feedback": {...}}`` for a 👍/👎; the worker records them in
+the same transaction as the replies. Rows carry the channel and language but no user: a
+knowledge-base turn and a feedback score are counts for the dashboard; a fallback, a
+clarification and a 👎 also keep the question, redacted of phone numbers, e-mails and
+identity numbers, so editors see what content is missing (``uyum analytics gaps``).
 """
 
 from __future__ import annotations
@@ -15,9 +16,17 @@ import binascii
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import AnswerFeedback, Conversation, KbTurn, UnansweredQuestion
+from bot.models import (
+    AnswerFeedback,
+    Conversation,
+    KbTurn,
+    MessageCount,
+    UnansweredQuestion,
+    utcnow,
+)
 from common.redact import redact
 
 OUTCOMES = ("answer", "clarify", "fallback")
@@ -89,6 +98,23 @@ def parse(custom: dict[str, Any]) -> AnalyticsEvent | None:
             Question.from_payload(feedback.get("question"), feedback.get("vector")),
         )
     return None
+
+
+async def count_message(session: AsyncSession, conversation: Conversation) -> None:
+    """One more message today on this channel in this language (an upsert, same transaction)."""
+    on_postgres = session.get_bind().dialect.name == "postgresql"
+    dialect = postgresql if on_postgres else sqlite
+    key = {
+        "day": utcnow().date(),
+        "channel": conversation.channel,
+        "language": conversation.language or "",
+    }
+    statement = dialect.insert(MessageCount).values(**key, messages=1)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=list(key), set_={"messages": MessageCount.messages + 1}
+        )
+    )
 
 
 def record(session: AsyncSession, conversation: Conversation, events: list[AnalyticsEvent]) -> None:

@@ -21,10 +21,9 @@ from bot import broadcasts
 from bot.models import (
     AnswerFeedback,
     Broadcast,
-    Conversation,
     Handover,
-    InboundRecord,
     KbTurn,
+    MessageCount,
     aware,
 )
 
@@ -37,17 +36,14 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 async def messages_per_day(session: AsyncSession, since: dt.datetime) -> list[dict[str, Any]]:
-    day = func.date(InboundRecord.received_at)
     rows = await session.execute(
-        select(day, InboundRecord.channel, Conversation.language, func.count())
-        .join(Conversation, Conversation.id == InboundRecord.conversation_id)
-        .where(InboundRecord.received_at >= since)
-        .group_by(day, InboundRecord.channel, Conversation.language)
-        .order_by(day)
+        select(MessageCount.day, MessageCount.channel, MessageCount.language, MessageCount.messages)
+        .where(MessageCount.day >= since.date())
+        .order_by(MessageCount.day, MessageCount.channel, MessageCount.language)
     )
     return [
-        {"day": str(d), "channel": channel, "language": language or "", "messages": n}
-        for d, channel, language, n in rows.all()
+        {"day": day.isoformat(), "channel": channel, "language": language, "messages": n}
+        for day, channel, language, n in rows.all()
     ]
 
 

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -282,7 +283,10 @@ class KbTurn(Base):
     """One knowledge-base decision, for the dashboard: no user, no text."""
 
     __tablename__ = "kb_turns"
-    __table_args__ = (Index("ix_kb_turns_at", "at"), Index("ix_kb_turns_entry", "entry_id"))
+    __table_args__ = (
+        Index("ix_kb_turns_at", "at", "outcome", "entry_id"),  # the dashboard reads the index
+        Index("ix_kb_turns_entry", "entry_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -351,3 +355,18 @@ class Complaint(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+
+
+class MessageCount(Base):
+    """Messages per day, channel and language, counted as the worker handles them.
+
+    The dashboard reads these instead of scanning every message, and they outlive the
+    messages themselves (which retention deletes): a count names no one.
+    """
+
+    __tablename__ = "message_counts"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(40), primary_key=True)
+    language: Mapped[str] = mapped_column(String(8), primary_key=True)  # "" when unknown
+    messages: Mapped[int] = mapped_column(default=0)

@@ -194,6 +194,8 @@ class ConversationWorker:
                 if request is not None:
                     replies += await self._hand_over(session, conversation, request)
                 analytics.record(session, conversation, events)
+                if not control:
+                    await analytics.count_message(session, conversation)
                 if complaint is not None:
                     complaints.store(session, conversation, complaint)
                 if status_of is not None:
@@ -211,6 +213,7 @@ class ConversationWorker:
         async with self._gate():  # the query may flush the language: a write, so under the gate
             handover = await open_for(session, conversation.id)
             record.status, record.processed_at = "operator", utcnow()
+            await analytics.count_message(session, conversation)
             console_event(session, "message", handover.id if handover else None, conversation.id)
             await session.commit()
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot import db
 from bot.analytics import parse
-from bot.models import AnswerFeedback, KbTurn, UnansweredQuestion
+from bot.models import AnswerFeedback, KbTurn, MessageCount, UnansweredQuestion, utcnow
 from channels.messages import InboundMessage
 from tests.bot.test_worker import _process
 
@@ -76,7 +76,11 @@ async def test_decisions_feedback_and_unanswered_questions_are_recorded(tmp_path
         gaps = (
             await session.scalars(select(UnansweredQuestion).order_by(UnansweredQuestion.kind))
         ).all()
+        counted = (await session.execute(select(MessageCount))).scalars().all()
     await engine.dispose()
+    # every handled message counted once for the dashboard, by day, channel and language
+    assert sum(c.messages for c in counted) == 4
+    assert {(c.channel, c.day) for c in counted} == {("sandbox-whatsapp", utcnow().date())}
     assert sorted((t.outcome, t.entry_id or "", t.channel) for t in turns) == [
         ("answer", "residence-permit", "sandbox-whatsapp"),
         ("fallback", "", "sandbox-whatsapp"),

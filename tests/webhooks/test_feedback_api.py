@@ -12,13 +12,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from bot import analytics
 from bot.complaints import NewComplaint, new_reference, store
 from bot.models import (
     AnswerFeedback,
     AuditEntry,
     Conversation,
     Handover,
-    InboundRecord,
     KbTurn,
     utcnow,
 )
@@ -100,17 +100,8 @@ def traffic(settings: Settings) -> None:
         ]
         session.add_all(chats)
         await session.flush()
-        for i, chat in enumerate(chats * 3):
-            session.add(
-                InboundRecord(
-                    conversation_id=chat.id,
-                    channel=chat.channel,
-                    platform_id=f"m{i}",
-                    text="hello",
-                    status="done",
-                    received_at=now - dt.timedelta(days=i % 2),
-                )
-            )
+        for chat in chats * 3:  # as the worker counts the messages it handles
+            await analytics.count_message(session, chat)
         for outcome, entry in [("answer", "residence-permit")] * 3 + [("fallback", None)]:
             session.add(KbTurn(channel="telegram", language="tr", outcome=outcome, entry_id=entry))
         session.add_all(

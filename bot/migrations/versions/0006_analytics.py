@@ -1,4 +1,4 @@
-"""Analytics: knowledge-base decisions, answer feedback and unanswered questions.
+"""Analytics: daily message counts, knowledge-base decisions, feedback, unanswered questions.
 
 Revision ID: 0006
 Revises: 0005
@@ -17,6 +17,13 @@ TZ = sa.DateTime(timezone=True)
 
 def upgrade() -> None:
     op.create_table(
+        "message_counts",
+        sa.Column("day", sa.Date(), primary_key=True),
+        sa.Column("channel", sa.String(40), primary_key=True),
+        sa.Column("language", sa.String(8), primary_key=True),
+        sa.Column("messages", sa.Integer(), nullable=False),
+    )
+    op.create_table(
         "kb_turns",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("at", TZ, nullable=False),
@@ -26,7 +33,7 @@ def upgrade() -> None:
         sa.Column("entry_id", sa.String(100)),
         sa.Column("score", sa.Float()),
     )
-    op.create_index("ix_kb_turns_at", "kb_turns", ["at"])
+    op.create_index("ix_kb_turns_at", "kb_turns", ["at", "outcome", "entry_id"])
     op.create_index("ix_kb_turns_entry", "kb_turns", ["entry_id"])
     op.create_table(
         "answer_feedback",
@@ -54,6 +61,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("message_counts")
     op.drop_table("unanswered_questions")
     op.drop_table("answer_feedback")
     op.drop_table("kb_turns")
