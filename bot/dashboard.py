@@ -32,6 +32,14 @@ Table = Literal[
 ]
 TABLES: tuple[Table, ...] = get_args(Table)
 TOP = 20
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "messages_per_day": ("day", "channel", "language", "messages"),
+    "answer_rate": ("outcome", "turns"),
+    "top_entries": ("entry_id", "answers"),
+    "feedback": ("entry_id", "up", "down", "ratio"),
+    "handovers": ("measure", "p50", "p90", "p99"),
+    "broadcasts": ("id", "title", "recipients", "sent", "delivered", "read", "failed", "skipped"),
+}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -159,8 +167,7 @@ def _cell(value: Any) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def to_csv(rows: list[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
-    columns = list(columns or (rows[0].keys() if rows else []))
+def to_csv(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)

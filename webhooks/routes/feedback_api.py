@@ -142,7 +142,7 @@ async def analytics_csv(table: Table, console: ConsoleDep, days: Days = 30) -> R
     audit(console.session, console.operator.id, "analytics_export", table=table, days=days)
     await console.session.commit()
     return Response(
-        dashboard.to_csv(dashboard.table_rows(table, figures)),
+        dashboard.to_csv(dashboard.table_rows(table, figures), dashboard.COLUMNS[table]),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="uyum-{table}-{days}d.csv"'},
     )

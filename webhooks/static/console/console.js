@@ -135,6 +135,8 @@ function showLogin(message = "") {
   hideError();
   // Drop the previous operator's data from the page.
   for (const id of ["queue", "messages", "notes", "canned-results"]) $(id).replaceChildren();
+  resetCases();
+  resetDashboard();
   resetBroadcasts();
   $("conversation").hidden = true;
   $("conversation-placeholder").hidden = false;
@@ -342,7 +344,8 @@ async function claim(h) {
   refreshQueue();
 }
 
-// ---- Routing: #c<id> opens a conversation, #broadcasts the announcements (phone back button works) ----
+// ---- Routing: #c<id> opens a conversation, #broadcasts the announcements, #complaints the cases,
+// #dashboard the figures (phone back button works) ----
 
 function openRoute(conversationId) {
   const hash = "#c" + conversationId;
@@ -360,6 +363,19 @@ function route() {
     if (broadcast) openBroadcast(Number(broadcast[1]));
     else if (hash === "#broadcasts/new") showBroadcastForm();
     else showBroadcastList();
+    return;
+  }
+  if (hash === "#complaints" || hash.startsWith("#complaints/")) {
+    closeConversation();
+    enterCases();
+    const reference = hash.slice("#complaints/".length);
+    if (reference) openCase(decodeURIComponent(reference));
+    else closeCase();
+    return;
+  }
+  if (hash === "#dashboard") {
+    closeConversation();
+    enterDashboard();
     return;
   }
   showSection("handovers");
@@ -715,14 +731,21 @@ function resetBroadcasts() {
   showSection("handovers");
 }
 
-/** Which part of the app is shown: "handovers" (queue + conversation) or "broadcasts". */
+/** Each part of the app: its view and its link in the top bar. */
+const SECTIONS = {
+  handovers: ["layout", "nav-handovers"],     // queue + conversation
+  broadcasts: ["broadcasts-view", "nav-broadcasts"],
+  complaints: ["cases-view", "nav-complaints"],
+  dashboard: ["dashboard-view", "nav-dashboard"],
+};
+
+/** Which part of the app is shown: "handovers", "broadcasts", "complaints" or "dashboard". */
 function showSection(name) {
-  const broadcasts = name === "broadcasts";
-  $("layout").hidden = broadcasts;
-  $("broadcasts-view").hidden = !broadcasts;
-  for (const [id, active] of [["nav-handovers", !broadcasts], ["nav-broadcasts", broadcasts]]) {
-    if (active) $(id).setAttribute("aria-current", "page");
-    else $(id).removeAttribute("aria-current");
+  for (const [section, [view, nav]] of Object.entries(SECTIONS)) {
+    const active = section === name;
+    $(view).hidden = !active;
+    if (active) $(nav).setAttribute("aria-current", "page");
+    else $(nav).removeAttribute("aria-current");
   }
 }
 
@@ -1106,26 +1129,55 @@ function svg(tag, attrs = {}, text) {
   return node;
 }
 
-/** Horizontal bars: each outcome's share of the recipients (an inline SVG, no library). */
-function countsChart(status) {
-  const rowHeight = 24, labelWidth = 78, barWidth = 220, width = labelWidth + barWidth + 48;
-  const total = Math.max(1, status.recipients || 0);
-  const summary = BC_COUNTS.map((key) => `${key} ${status[key] || 0}`).join(", ");
-  const chart = svg("svg", { class: "bc-chart", viewBox: `0 0 ${width} ${rowHeight * BC_COUNTS.length}`,
-    width, height: rowHeight * BC_COUNTS.length, role: "img", "aria-labelledby": "bc-chart-title",
-    "data-testid": "broadcast-chart" });
-  chart.append(svg("title", { id: "bc-chart-title" }, `Recipients by outcome: ${summary}`));
-  BC_COUNTS.forEach((key, i) => {
+/**
+ * Horizontal bars, one per row (an inline SVG, no library): the announcement outcomes, the
+ * dashboard's charts and the small bars in its tables.
+ * rows: [{ label, value, barClass, text, tooltip }]; a bar is value / max of barWidth long.
+ * The chart is named by its <title>: through titleId (aria-labelledby) or an aria-label.
+ */
+function barChart({ rows, max, title, titleId, testid, className = "bc-chart", labelWidth = 78,
+  barWidth = 220, numWidth = 48, rowHeight = 24, pad = 4, trackClass = "bc-chart-track" }) {
+  const width = labelWidth + barWidth + numWidth;
+  const height = rowHeight * rows.length;
+  const top = Math.max(1, max ?? Math.max(0, ...rows.map((row) => row.value || 0)));
+  const chart = svg("svg", { class: className, viewBox: `0 0 ${width} ${height}`, width, height, role: "img" });
+  if (titleId) chart.setAttribute("aria-labelledby", titleId);
+  else chart.setAttribute("aria-label", title);
+  if (testid) chart.setAttribute("data-testid", testid);
+  chart.append(svg("title", titleId ? { id: titleId } : {}, title));
+  const maxChars = Math.floor(labelWidth / 7);
+  rows.forEach((row, i) => {
     const y = i * rowHeight;
-    const count = status[key] || 0;
-    chart.append(
-      svg("text", { x: 0, y: y + 16, class: "bc-chart-label" }, key),
-      svg("rect", { x: labelWidth, y: y + 4, width: barWidth, height: rowHeight - 8, rx: 3, class: "bc-chart-track" }),
-      svg("rect", { x: labelWidth, y: y + 4, width: count ? Math.max(2, (count / total) * barWidth) : 0,
-        height: rowHeight - 8, rx: 3, class: `bc-bar bc-bar-${key}`, "data-count": count }),
-      svg("text", { x: labelWidth + barWidth + 6, y: y + 16, class: "bc-chart-num" }, String(count)));
+    const textY = y + rowHeight / 2 + 4;
+    const value = row.value || 0;
+    const label = String(row.label ?? "");
+    const group = svg("g", { class: "chart-row" });
+    const tooltip = row.tooltip || (label.length > maxChars ? label : "");
+    if (tooltip) group.append(svg("title", {}, tooltip));
+    if (labelWidth) {
+      const shown = label.length > maxChars ? label.slice(0, maxChars - 1) + "…" : label;
+      group.append(svg("text", { x: 0, y: textY, class: "bc-chart-label" }, shown));
+    }
+    group.append(
+      svg("rect", { x: labelWidth, y: y + pad, width: barWidth, height: rowHeight - 2 * pad, rx: 3, class: trackClass }),
+      svg("rect", { x: labelWidth, y: y + pad, width: value ? Math.min(barWidth, Math.max(2, (value / top) * barWidth)) : 0,
+        height: rowHeight - 2 * pad, rx: 3, class: row.barClass, "data-count": value }));
+    if (numWidth) {
+      group.append(svg("text", { x: labelWidth + barWidth + 6, y: textY, class: "bc-chart-num" }, row.text ?? String(value)));
+    }
+    chart.append(group);
   });
   return chart;
+}
+
+/** Horizontal bars: each outcome's share of the recipients. */
+function countsChart(status) {
+  const summary = BC_COUNTS.map((key) => `${key} ${status[key] || 0}`).join(", ");
+  return barChart({
+    rows: BC_COUNTS.map((key) => ({ label: key, value: status[key] || 0, barClass: `bc-bar bc-bar-${key}` })),
+    max: Math.max(1, status.recipients || 0),
+    title: `Recipients by outcome: ${summary}`, titleId: "bc-chart-title", testid: "broadcast-chart",
+  });
 }
 
 function countList(title, counts, label, testid, empty) {
@@ -1198,6 +1250,584 @@ function pollBroadcasts() {
     .finally(() => { bc.polling = false; });
 }
 
+// ---- Cases (complaints and suggestions) ----
+// #complaints lists them, #complaints/<reference> opens one.
+
+const CASE_CATEGORIES = {
+  service_quality: "Quality of a service",
+  staff_conduct: "Behaviour of staff",
+  sexual_exploitation_abuse: "Sexual exploitation or abuse",
+  fraud: "Fraud",
+  other: "Other / suggestion",
+};
+const CASE_STATUSES = { received: "received", in_review: "in review", resolved: "resolved", closed: "closed" };
+const CASE_LIMIT = 200;
+
+const cases = {
+  list: [],
+  statuses: Object.keys(CASE_STATUSES),
+  categories: Object.keys(CASE_CATEGORIES),
+  openRef: null,  // reference of the open case
+  detail: null,   // the open case as last seen (it may be filtered out of the list)
+  pending: null,  // {reference, status} chosen in the detail but not saved yet
+  saved: null,    // {reference, text}: "Saved: …" under the status, until it changes again
+  listSeq: 0,
+  saving: false,
+  loaded: false,
+};
+
+const caseCategory = (code) => CASE_CATEGORIES[code] || code || "?";
+const caseStatus = (code) => CASE_STATUSES[code] || code || "?";
+const caseHash = (reference) => "#complaints/" + encodeURIComponent(reference);
+
+function resetCases() {
+  Object.assign(cases, { list: [], openRef: null, detail: null, pending: null, saved: null, loaded: false, saving: false });
+  cases.listSeq++;
+  $("cases-rows").replaceChildren();
+  $("case-detail").replaceChildren();
+  $("cases-count").textContent = "";
+  $("cases-filters").reset();
+  $("cases-denied").hidden = true;
+  $("cases-confidential-note").hidden = true;
+  $("cases-empty").hidden = true;
+  setCasePane(false);
+}
+
+function enterCases() {
+  const wasHidden = $("cases-view").hidden;
+  showSection("complaints");
+  if (wasHidden) refreshCases();
+}
+
+/** Fill a filter <select> with "all" and the values the API knows, keeping the choice. */
+function fillFilter(select, values, label) {
+  const chosen = select.value;
+  select.replaceChildren(el("option", { value: "" }, "all"), ...values.map((v) => el("option", { value: v }, label(v))));
+  select.value = values.includes(chosen) ? chosen : "";
+}
+
+async function refreshCases() {
+  if (!state.me) return;
+  const params = new URLSearchParams({ limit: String(CASE_LIMIT) });
+  for (const name of ["status", "category"]) {
+    const value = $("cases-filter-" + name).value;
+    if (value) params.set(name, value);
+  }
+  const seq = ++cases.listSeq;
+  try {
+    const data = await api("GET", "/complaints?" + params);
+    if (seq !== cases.listSeq || !state.me) return;
+    $("cases-denied").hidden = true;
+    if (Array.isArray(data.statuses) && data.statuses.length) cases.statuses = data.statuses;
+    if (Array.isArray(data.categories) && data.categories.length) cases.categories = data.categories;
+    fillFilter($("cases-filter-status"), cases.statuses, caseStatus);
+    fillFilter($("cases-filter-category"), cases.categories, caseCategory);
+    $("cases-confidential-note").hidden = data.can_read_confidential !== false;
+    renderCases(data.complaints || []);
+  } catch (err) {
+    if (seq !== cases.listSeq) return;
+    if (err.status === 403) {
+      // this role may not read complaints: say so in the section itself
+      cases.list = [];
+      $("cases-rows").replaceChildren();
+      $("cases-count").textContent = "";
+      $("cases-empty").hidden = true;
+      $("cases-denied").textContent = err.message;
+      $("cases-denied").hidden = false;
+    } else {
+      reportError(err);
+    }
+  }
+}
+
+function renderCases(list) {
+  // newest first, whatever order the API used
+  cases.list = [...list].sort((a, b) => (parseTime(b.created_at) || 0) - (parseTime(a.created_at) || 0));
+  cases.loaded = true;
+  const focusedRef = document.activeElement?.closest?.("#cases-rows [data-reference]")?.dataset.reference;
+  $("cases-rows").replaceChildren(...cases.list.map(caseRow));
+  if (focusedRef) $("cases-rows").querySelector(`[data-reference="${CSS.escape(focusedRef)}"] a`)?.focus();
+  $("cases-empty").hidden = cases.list.length > 0;
+  $("cases-count").textContent = `(${cases.list.length}${cases.list.length >= CASE_LIMIT ? "+" : ""})`;
+  if (cases.openRef !== null) {
+    const fresh = cases.list.find((c) => c.reference === cases.openRef);
+    if (fresh) renderCaseDetail(fresh);
+    else if (!cases.detail) loadCase(cases.openRef);
+  }
+  markSelectedCase();
+}
+
+function caseRow(c) {
+  const link = el("a", { href: caseHash(c.reference), className: "case-ref", dir: "ltr" }, c.reference || "?");
+  const row = el("tr", { className: "case-row", "data-testid": "case-row", "data-reference": c.reference,
+    "data-status": c.status },
+    el("td", {}, link),
+    el("td", {},
+      el("span", { className: "case-category" }, caseCategory(c.category)),
+      c.confidential ? el("span", { className: "badge confidential", "data-testid": "case-confidential" }, "confidential") : null,
+      c.anonymous ? el("span", { className: "badge anonymous", "data-testid": "case-anonymous" }, "anonymous") : null),
+    el("td", {}, channelName(c.channel || "")),
+    el("td", { title: LANGS[c.language] || MORE_LANGS[c.language] || "unknown language" }, langLabel(c.language)),
+    el("td", {}, el("time", { datetime: c.created_at || "" }, formatBcTime(c.created_at))),
+    el("td", {}, el("span", { className: `tag case-st-${c.status}`, "data-testid": "case-row-status" }, caseStatus(c.status))));
+  row.addEventListener("click", (ev) => {
+    if (ev.target.closest("a")) return; // the link changes the hash itself
+    location.hash = caseHash(c.reference);
+  });
+  return row;
+}
+
+function markSelectedCase() {
+  for (const row of document.querySelectorAll("#cases-rows .case-row")) {
+    const selected = row.dataset.reference === cases.openRef;
+    row.classList.toggle("selected", selected);
+    const link = row.querySelector("a");
+    if (selected) link.setAttribute("aria-current", "true");
+    else link.removeAttribute("aria-current");
+  }
+}
+
+/** The placeholder (no case open) or one case in the right-hand pane. */
+function setCasePane(open) {
+  $("cases-placeholder").hidden = open;
+  $("case-detail").hidden = !open;
+  $("cases-view").classList.toggle("show-main", open);
+}
+
+function openCase(reference) {
+  if (cases.openRef !== reference) {
+    Object.assign(cases, { openRef: reference, detail: null, pending: null, saved: null });
+  }
+  setCasePane(true);
+  markSelectedCase();
+  const known = cases.list.find((c) => c.reference === reference) || cases.detail;
+  if (known) renderCaseDetail(known);
+  else if (cases.loaded) loadCase(reference);
+  else $("case-detail").replaceChildren(el("p", { className: "muted" }, "Loading…"));
+}
+
+/** A case the (filtered) list does not hold, read on its own. */
+async function loadCase(reference) {
+  $("case-detail").replaceChildren(el("p", { className: "muted" }, "Loading…"));
+  try {
+    const c = await api("GET", `/complaints/${encodeURIComponent(reference)}`);
+    if (cases.openRef === reference) renderCaseDetail(c);
+  } catch (err) {
+    if (cases.openRef !== reference) return;
+    if (err.status === 403 || err.status === 404) renderCaseMissing(err.message);
+    else {
+      renderCaseMissing("");
+      reportError(err);
+    }
+  }
+}
+
+function closeCase() {
+  Object.assign(cases, { openRef: null, detail: null, pending: null, saved: null });
+  $("case-detail").replaceChildren();
+  setCasePane(false);
+  markSelectedCase();
+}
+
+function caseBack() {
+  const back = el("button", { type: "button", className: "back" }, "← Cases");
+  back.addEventListener("click", () => { location.hash = "#complaints"; });
+  return back;
+}
+
+function renderCaseMissing(message) {
+  $("case-detail").replaceChildren(el("div", { className: "bc-head" }, caseBack(),
+    el("p", { className: "muted", "data-testid": "case-missing" },
+      `Case ${cases.openRef}: ${message || "not in the list, check the filters."}`)));
+}
+
+function renderCaseDetail(c) {
+  cases.detail = c;
+  const focused = document.activeElement?.closest?.("#case-detail") ? document.activeElement.dataset.testid : null;
+  const pending = cases.pending?.reference === c.reference ? cases.pending.status : null;
+  const statuses = cases.statuses.includes(c.status) ? cases.statuses : [...cases.statuses, c.status];
+
+  const head = el("div", { className: "bc-head" }, caseBack(),
+    el("div", {},
+      el("h2", { dir: "ltr", "data-testid": "case-reference" }, c.reference || "?"),
+      el("p", { className: "muted" }, caseCategory(c.category), " · ",
+        el("span", { className: `tag case-st-${c.status}`, "data-testid": "case-detail-status" }, caseStatus(c.status)))));
+
+  const flags = [];
+  if (c.confidential) flags.push(el("span", { className: "badge confidential" }, "confidential"));
+  if (c.anonymous) flags.push(el("span", { className: "badge anonymous" }, "anonymous"));
+  const facts = el("dl", { className: "bc-facts case-facts" },
+    fact("Category", caseCategory(c.category)),
+    flags.length ? fact("Filed", ...flags) : null,
+    fact("Channel", channelName(c.channel || "")),
+    fact("Language", c.language ? langName(c.language) : "unknown"),
+    fact("Received", formatBcTime(c.created_at)),
+    c.updated_at ? fact("Last change", formatBcTime(c.updated_at)) : null);
+
+  const text = el("section", { className: "bc-section", "aria-labelledby": "case-text-title" },
+    el("h3", { id: "case-text-title" }, "In the user's words"),
+    el("p", { className: "case-text", dir: "auto", lang: c.language || null, "data-testid": "case-text" }, c.text || ""));
+
+  const select = el("select", { id: "case-status", "data-testid": "case-status" },
+    ...statuses.map((s) => el("option", { value: s }, caseStatus(s))));
+  select.value = pending || c.status;
+  const save = el("button", { type: "button", id: "case-save", "data-testid": "case-save" }, "Save");
+  const saved = el("span", { id: "case-saved", className: "muted", role: "status", "data-testid": "case-saved" },
+    cases.saved?.reference === c.reference ? cases.saved.text : "");
+  const sync = () => { save.disabled = cases.saving || select.value === c.status; };
+  select.addEventListener("change", () => {
+    cases.pending = { reference: c.reference, status: select.value };
+    cases.saved = null;
+    saved.textContent = "";
+    sync();
+  });
+  save.addEventListener("click", () => saveCaseStatus(c, select.value));
+  sync();
+  const status = el("section", { className: "bc-section", "aria-labelledby": "case-status-title" },
+    el("h3", { id: "case-status-title" }, "Status"),
+    el("label", { for: "case-status" }, "Change the status"),
+    el("div", { className: "row" }, select, save, saved));
+
+  $("case-detail").replaceChildren(head, facts, text, status);
+  $("case-detail").dataset.reference = c.reference;
+  if (focused) $("case-detail").querySelector(`[data-testid="${CSS.escape(focused)}"]`)?.focus();
+}
+
+async function saveCaseStatus(c, status) {
+  if (cases.saving || !status || status === c.status) return;
+  cases.saving = true;
+  $("case-save").disabled = true;
+  try {
+    const updated = await api("POST", `/complaints/${encodeURIComponent(c.reference)}/status`, { status });
+    hideError();
+    cases.pending = null;
+    const fresh = { ...c, ...updated };
+    cases.saved = { reference: fresh.reference, text: `Saved: ${caseStatus(fresh.status)}.` };
+    cases.list = cases.list.map((item) => (item.reference === fresh.reference ? fresh : item));
+    const row = $("cases-rows").querySelector(`[data-reference="${CSS.escape(fresh.reference)}"]`);
+    if (row) row.replaceWith(caseRow(fresh));
+    markSelectedCase();
+    if (cases.openRef === fresh.reference) {
+      cases.saving = false;
+      renderCaseDetail(fresh);
+    }
+  } catch (err) {
+    reportError(err); // 422 unknown status, 403 not allowed (confidential), 404 unknown reference
+  } finally {
+    cases.saving = false;
+    if ($("case-save")) $("case-save").disabled = $("case-status")?.value === cases.detail?.status;
+  }
+  refreshCases(); // a status filter may now leave it out
+}
+
+// ---- Dashboard (analytics) ----
+// #dashboard: figures over the last 7, 30 or 90 days; every table has its CSV.
+
+const DASH_SERIES = 6;                 // colours for the channels (.dash-series-0..5)
+const DASH_OUTCOMES = [
+  ["answer", "answered from the knowledge base"],
+  ["clarify", "asked which topic was meant"],
+  ["fallback", "could not answer"],
+];
+const DAY_MS = 86400000;
+const dayFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", timeZone: "UTC" });
+const sinceFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric" });
+
+const dash = { seq: 0, data: null };
+
+function resetDashboard() {
+  dash.seq++;
+  dash.data = null;
+  $("dash-days").value = "30";
+  $("dash-since").textContent = "";
+  $("dash-denied").hidden = true;
+  for (const body of document.querySelectorAll("#dash-cards .dash-body")) body.replaceChildren();
+  updateCsvLinks(30);
+}
+
+function enterDashboard() {
+  const wasHidden = $("dashboard-view").hidden;
+  showSection("dashboard");
+  if (wasHidden) refreshDashboard();
+}
+
+function dashDays() {
+  const days = Number($("dash-days").value);
+  return [7, 30, 90].includes(days) ? days : 30;
+}
+
+function updateCsvLinks(days) {
+  for (const link of document.querySelectorAll("#dash-cards a.csv")) {
+    const name = link.dataset.csv;
+    link.href = `${API}/analytics/${name}.csv?days=${days}`;
+    link.setAttribute("download", `uyum-${name}-${days}d.csv`);
+    link.setAttribute("aria-label", `Download ${name.replace(/_/g, " ")} (last ${days} days) as CSV`);
+  }
+}
+
+async function refreshDashboard() {
+  if (!state.me) return;
+  const days = dashDays();
+  updateCsvLinks(days);
+  const seq = ++dash.seq;
+  if (!dash.data) {
+    for (const body of document.querySelectorAll("#dash-cards .dash-body")) {
+      body.replaceChildren(el("p", { className: "muted" }, "Loading…"));
+    }
+  }
+  try {
+    const data = await api("GET", `/analytics/summary?days=${days}`);
+    if (seq !== dash.seq || !state.me) return;
+    $("dash-denied").hidden = true;
+    renderDashboard(data);
+  } catch (err) {
+    if (seq !== dash.seq) return;
+    if (err.status === 403) {
+      dash.data = null;
+      for (const body of document.querySelectorAll("#dash-cards .dash-body")) body.replaceChildren();
+      $("dash-denied").textContent = err.message;
+      $("dash-denied").hidden = false;
+    } else {
+      reportError(err);
+    }
+  }
+}
+
+function noData() {
+  return el("p", { className: "muted dash-empty", "data-testid": "dash-empty" }, "No data yet");
+}
+
+const sum = (values) => values.reduce((total, n) => total + (Number(n) || 0), 0);
+const percent = (n, total) => (total ? Math.round((n / total) * 100) : 0);
+
+/** "—" when unknown, else minutes: "0.5 min", "4.0 min", "35 min", "120 min" */
+function formatMinutes(seconds) {
+  if (seconds === null || seconds === undefined || seconds === "" || Number.isNaN(Number(seconds))) return "—";
+  const minutes = Math.max(0, Number(seconds)) / 60;
+  return `${minutes < 10 ? minutes.toFixed(1) : Math.round(minutes)} min`;
+}
+
+/** A table: headers [{label, num}], rows of cells (text or nodes). */
+function dataTable({ testid, caption, headers, rows }) {
+  return el("div", { className: "table-wrap" },
+    el("table", { className: "data-table", "data-testid": testid },
+      caption ? el("caption", { className: "visually-hidden" }, caption) : null,
+      el("thead", {}, el("tr", {}, ...headers.map((h) => el("th", { scope: "col", className: h.num ? "num" : null }, h.label)))),
+      el("tbody", {}, ...rows.map((cells) => el("tr", {},
+        ...cells.map((cell, i) => el("td", { className: headers[i]?.num ? "num" : null },
+          cell instanceof Node ? cell : String(cell ?? ""))))))));
+}
+
+function renderDashboard(d) {
+  dash.data = d;
+  const days = Number(d.days) || dashDays();
+  if ([7, 30, 90].includes(days)) $("dash-days").value = String(days);
+  updateCsvLinks(days);
+  const since = parseTime(d.since);
+  $("dash-since").textContent = Number.isNaN(since) ? "" : `since ${sinceFormat.format(new Date(since))}`;
+  const fill = (id, parts) => $(id).replaceChildren(...parts.filter(Boolean)); // null: left out
+  fill("dash-messages", messagesSection(d));
+  fill("dash-answer-rate", answerRateSection(d.answer_rate || {}));
+  fill("dash-top-entries", topEntriesSection(d.top_entries || []));
+  fill("dash-feedback", feedbackSection(d.feedback || []));
+  fill("dash-handovers", handoversSection(d.handovers || {}));
+  fill("dash-broadcasts", broadcastsSection(d.broadcasts || []));
+}
+
+// -- Messages per day: a column per day, stacked by channel --
+
+/** Every day from `since` to today (or the last day with data), as "YYYY-MM-DD". */
+function dayRange(since, points) {
+  const seen = points.map((p) => Date.parse(`${p.day}T00:00:00Z`)).filter((t) => !Number.isNaN(t));
+  const now = new Date();
+  const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  const start = Date.parse(`${String(since || "").slice(0, 10)}T00:00:00Z`);
+  const first = Math.min(...seen, Number.isNaN(start) ? Infinity : start, today);
+  const last = Math.max(...seen, today);
+  const days = [];
+  for (let t = Math.max(first, last - 119 * DAY_MS); t <= last; t += DAY_MS) days.push(new Date(t).toISOString().slice(0, 10));
+  return days;
+}
+
+/** An axis step of 1, 2 or 5 times a power of ten, for about four gridlines. */
+function niceStep(max) {
+  const rough = Math.max(1, max / 4);
+  const power = 10 ** Math.floor(Math.log10(rough));
+  return [1, 2, 5, 10].map((m) => m * power).find((step) => step >= rough);
+}
+
+function dayChart(days, channels, byDay) {
+  const width = 760, height = 250, left = 46, right = 8, top = 10, bottom = 44;
+  const plotW = width - left - right, plotH = height - top - bottom;
+  const totals = days.map((day) => sum(Object.values(byDay.get(day) || {})));
+  const step = niceStep(Math.max(...totals, 1));
+  const yMax = Math.max(step, Math.ceil(Math.max(...totals, 1) / step) * step);
+  const slot = plotW / days.length;
+  const barW = Math.max(1, slot * 0.72);
+  const y = (value) => top + plotH - (value / yMax) * plotH;
+  const total = sum(totals);
+  const title = `Messages per day by channel, ${days[0]} to ${days[days.length - 1]}: ${total} in all; ` +
+    channels.map((c) => `${channelName(c)} ${sum(days.map((day) => byDay.get(day)?.[c] || 0))}`).join(", ");
+  const chart = svg("svg", { class: "dash-chart dash-day-chart", viewBox: `0 0 ${width} ${height}`, role: "img",
+    "aria-label": title, "data-testid": "chart-messages", preserveAspectRatio: "xMinYMin meet" });
+  chart.append(svg("title", {}, title));
+
+  for (let v = 0; v <= yMax; v += step) {
+    chart.append(
+      svg("line", { x1: left, x2: width - right, y1: y(v), y2: y(v), class: v ? "dash-grid" : "dash-axis" }),
+      svg("text", { x: left - 6, y: y(v) + 4, class: "dash-tick", "text-anchor": "end" }, String(v)));
+  }
+  chart.append(svg("text", { class: "dash-axis-title", "text-anchor": "middle",
+    transform: `translate(12 ${top + plotH / 2}) rotate(-90)` }, "Messages"));
+
+  const labelEvery = Math.ceil(days.length / 8);
+  days.forEach((day, i) => {
+    const x = left + i * slot + (slot - barW) / 2;
+    const counts = byDay.get(day) || {};
+    const date = new Date(`${day}T00:00:00Z`);
+    let base = 0;
+    channels.forEach((channel, c) => {
+      const n = counts[channel] || 0;
+      if (!n) return;
+      const bar = svg("rect", { x, y: y(base + n), width: barW, height: Math.max(1, (n / yMax) * plotH),
+        class: `dash-bar dash-series-${c % DASH_SERIES}`, "data-day": day, "data-channel": channel, "data-count": n });
+      bar.append(svg("title", {}, `${dayFormat.format(date)} · ${channelName(channel)}: ${n}`));
+      chart.append(bar);
+      base += n;
+    });
+    if (i % labelEvery === 0) {
+      chart.append(svg("text", { x: left + i * slot + slot / 2, y: top + plotH + 16, class: "dash-tick",
+        "text-anchor": "middle" }, dayFormat.format(date)));
+    }
+  });
+  chart.append(svg("text", { x: left + plotW / 2, y: height - 6, class: "dash-axis-title", "text-anchor": "middle" }, "Day"));
+  return chart;
+}
+
+function messagesSection(d) {
+  const points = (d.messages_per_day || []).filter((p) => p && p.day && Number(p.messages) > 0);
+  if (!points.length) return [noData()];
+  const days = dayRange(d.since, points);
+  const channels = [...new Set(points.map((p) => p.channel || "?"))].sort();
+  const byDay = new Map(days.map((day) => [day, {}]));
+  const byLanguage = new Map();
+  for (const p of points) {
+    const counts = byDay.get(p.day);
+    const channel = p.channel || "?";
+    if (counts) counts[channel] = (counts[channel] || 0) + Number(p.messages);
+    const lang = p.language || "?";
+    byLanguage.set(lang, (byLanguage.get(lang) || 0) + Number(p.messages));
+  }
+  const total = sum(points.map((p) => p.messages));
+  const channelTotal = (channel) => sum(points.filter((p) => (p.channel || "?") === channel).map((p) => p.messages));
+  const legend = el("ul", { className: "dash-legend", "aria-label": "Channels" },
+    ...channels.map((channel, i) => el("li", {},
+      el("span", { className: `dash-swatch dash-series-${i % DASH_SERIES}`, "aria-hidden": "true" }),
+      `${channelName(channel)}: ${channelTotal(channel)}`)));
+  const languages = [...byLanguage.entries()].sort((a, b) => b[1] - a[1]);
+  const table = dataTable({
+    testid: "dash-messages-languages", caption: "Messages by language",
+    headers: [{ label: "Language" }, { label: "Messages", num: true }, { label: "Share", num: true }],
+    rows: languages.map(([lang, n]) => [lang === "?" ? "unknown" : langName(lang), n, `${percent(n, total)}%`]),
+  });
+  return [
+    el("p", { className: "dash-figure" }, String(total), el("span", { className: "muted" }, ` ${total === 1 ? "message" : "messages"}`)),
+    el("div", { className: "dash-split" },
+      el("div", { className: "dash-chart-box" }, dayChart(days, channels, byDay), legend),
+      el("div", { className: "dash-side" }, el("h4", {}, "By language"), table)),
+  ];
+}
+
+// -- Answer rate, top answers, feedback --
+
+function answerRateSection(rate) {
+  const total = sum(DASH_OUTCOMES.map(([key]) => rate[key]));
+  if (!total) return [noData()];
+  const rows = DASH_OUTCOMES.map(([key]) => {
+    const n = Number(rate[key]) || 0;
+    return { label: key, value: n, barClass: `dash-bar dash-bar-${key}`, text: `${n} (${percent(n, total)}%)` };
+  });
+  const title = `Knowledge-base decisions: ${rows.map((r) => `${r.label} ${r.text}`).join(", ")}`;
+  return [
+    el("p", { className: "dash-figure", "data-testid": "dash-answer-percent" }, `${percent(rate.answer || 0, total)}%`,
+      el("span", { className: "muted" }, ` answered, of ${total} questions`)),
+    barChart({ rows, max: total, title, testid: "chart-answer-rate", className: "dash-chart", labelWidth: 70,
+      barWidth: 240, numWidth: 96, rowHeight: 28 }),
+    el("ul", { className: "dash-notes muted" }, ...DASH_OUTCOMES.map(([key, meaning]) => el("li", {}, el("b", {}, key), `: ${meaning}`))),
+  ];
+}
+
+function topEntriesSection(entries) {
+  const rows = entries.filter((e) => e && e.entry_id).slice(0, 10)
+    .map((e) => ({ label: e.entry_id, value: Number(e.answers) || 0, barClass: "dash-bar dash-bar-entry" }));
+  if (!rows.length) return [noData()];
+  const title = `Most given answers: ${rows.map((r) => `${r.label} ${r.value}`).join(", ")}`;
+  return [
+    barChart({ rows, title, testid: "chart-top-entries", className: "dash-chart", labelWidth: 170, barWidth: 230,
+      numWidth: 48, rowHeight: 24 }),
+    entries.length > rows.length ? el("p", { className: "muted hint" }, `The top ${rows.length}; the CSV has all ${entries.length}.`) : null,
+  ];
+}
+
+/** A small bar in a table cell: the 👍 share of an answer's votes. */
+function ratioBar(up, down) {
+  const votes = up + down;
+  return barChart({ rows: [{ value: up, barClass: "dash-bar dash-bar-up" }], max: Math.max(1, votes),
+    title: `${percent(up, votes)}% 👍 (${up} of ${votes})`, className: "dash-inline-bar", labelWidth: 0,
+    barWidth: 80, numWidth: 0, rowHeight: 14, pad: 2, trackClass: "dash-track-down" });
+}
+
+function feedbackSection(feedback) {
+  const rows = feedback.filter((f) => f && f.entry_id);
+  if (!rows.length) return [noData()];
+  return [dataTable({
+    testid: "dash-feedback-table", caption: "Thumbs up and down per answer",
+    headers: [{ label: "Answer" }, { label: "👍 helpful", num: true }, { label: "👎 not helpful", num: true },
+      { label: "👍 ratio" }],
+    rows: rows.map((f) => {
+      const up = Number(f.up) || 0, down = Number(f.down) || 0;
+      const ratio = f.ratio ?? (up + down ? up / (up + down) : null);
+      return [f.entry_id, up, down, el("span", { className: "dash-ratio" }, ratioBar(up, down),
+        ratio === null ? " —" : ` ${Math.round(ratio * 100)}%`)];
+    }),
+  })];
+}
+
+// -- Handovers and announcements --
+
+function handoversSection(h) {
+  const count = Number(h.count) || 0;
+  const wait = h.waiting_seconds || {};
+  const handle = h.handling_seconds || {};
+  return [
+    el("p", { className: "dash-figure", "data-testid": "dash-handover-count" }, String(count),
+      el("span", { className: "muted" }, ` ${count === 1 ? "handover" : "handovers"} to an operator`)),
+    count ? null : noData(),
+    dataTable({
+      testid: "dash-handovers-table", caption: "Handover times in minutes",
+      headers: [{ label: "" }, { label: "p50 (median)", num: true }, { label: "p90", num: true }, { label: "p99", num: true }],
+      rows: [
+        ["Waiting for an operator", formatMinutes(wait.p50), formatMinutes(wait.p90), formatMinutes(wait.p99)],
+        ["Handling, until closed", formatMinutes(handle.p50), formatMinutes(handle.p90), formatMinutes(handle.p99)],
+      ],
+    }),
+    el("p", { className: "muted hint" }, "p90: nine handovers in ten took at most this long."),
+  ];
+}
+
+function broadcastsSection(broadcasts) {
+  if (!broadcasts.length) return [noData()];
+  return [dataTable({
+    testid: "dash-broadcasts-table", caption: "Announcement reach",
+    headers: [{ label: "Announcement" }, ...["recipients", "sent", "delivered", "read", "failed", "skipped"]
+      .map((key) => ({ label: key, num: true }))],
+    rows: broadcasts.map((b) => [
+      el("a", { href: `#b${b.id}`, dir: "auto" }, b.title || `#${b.id}`),
+      b.recipients || 0, b.sent || 0, b.delivered || 0, b.read || 0, b.failed || 0, b.skipped || 0,
+    ]),
+  })];
+}
+
 // ---- Wiring ----
 
 function init() {
@@ -1226,6 +1856,11 @@ function init() {
     back.addEventListener("click", () => { location.hash = "#broadcasts"; });
   }
   $("bc-provinces").addEventListener("change", updateProvincesHint);
+
+  $("cases-filters").addEventListener("change", refreshCases);
+  $("cases-filters").addEventListener("submit", (ev) => ev.preventDefault());
+  $("dash-days").addEventListener("change", refreshDashboard);
+  $("dash-refresh").addEventListener("click", refreshDashboard);
 
   setInterval(tickWaits, 1000);
   setInterval(pollBroadcasts, BC_POLL_MS); // only does something while a broadcast goes out
