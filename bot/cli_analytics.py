@@ -10,12 +10,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import re
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 from rich.console import Console
 from rich.table import Table
 
@@ -24,7 +22,6 @@ from bot.models import utcnow
 from bot.settings import get_settings
 from common.errors import BadRequestError
 from knowledge_base.embedders import make_embedder
-from knowledge_base.schema import REQUIRED_LANGUAGES
 
 analytics_app = typer.Typer(help="What people ask, and what the content misses.")
 
@@ -51,36 +48,6 @@ async def _clusters(
     )
 
 
-def draft_entry(cluster: gaps.GapCluster, today: dt.date) -> str:
-    """A knowledge-base entry skeleton from ``cluster``, as YAML with instructions on top."""
-    slug = re.sub(r"[^a-z0-9]+", "-", cluster.examples[0].casefold()).strip("-")[:40].strip("-")
-    fallback_id = f"draft-gap-{cluster.language}-{min(cluster.question_ids)}"
-    entry_id = f"draft-{slug}" if slug else fallback_id
-    translations: dict[str, Any] = {
-        lang: {"status": "draft", "questions": [], "answer": ""} for lang in REQUIRED_LANGUAGES
-    }
-    translations[cluster.language] = {
-        "status": "draft",
-        "questions": cluster.examples,
-        "answer": "",
-    }
-    entry = {
-        "id": entry_id,
-        "topic": "service",
-        "reviewed": today.isoformat(),
-        "sources": [],
-        "translations": translations,
-    }
-    header = (
-        f"# Draft from `uyum analytics gaps`: {cluster.size} unanswered questions in "
-        f"{cluster.language}, {cluster.first_at:%Y-%m-%d} to {cluster.last_at:%Y-%m-%d}.\n"
-        "# Write the answer in every required language from an official source, set the topic,\n"
-        "# sources and review date, then move the file into knowledge_base/content/\n"
-        "# (`uyum kb check` tells what is still missing). Never guess a fee, date or number.\n"
-    )
-    return header + yaml.safe_dump(entry, allow_unicode=True, sort_keys=False)
-
-
 @analytics_app.command("gaps")
 def gaps_command(
     days: Annotated[int, typer.Option(min=1, help="Look this many days back.")] = 90,
@@ -105,7 +72,7 @@ def gaps_command(
             raise BadRequestError(
                 f"there is no cluster {draft}", hint=f"the listing has {len(clusters)}"
             )
-        text = draft_entry(clusters[draft - 1], utcnow().date())
+        text = gaps.draft_entry(clusters[draft - 1], utcnow().date())
         if out is None:
             typer.echo(text, nl=False)
         else:

@@ -17,14 +17,17 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import yaml
 from sklearn.cluster import AgglomerativeClustering  # type: ignore[import-untyped]
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import UnansweredQuestion, aware
+from knowledge_base.schema import REQUIRED_LANGUAGES
 
 DEFAULT_DISTANCE = 0.14
 EXAMPLES = 5
@@ -167,3 +170,33 @@ def cluster(
             )
     clusters.sort(key=lambda c: (-c.size, c.language, -c.last_at.timestamp()))
     return clusters
+
+
+def draft_entry(cluster: GapCluster, today: dt.date) -> str:
+    """A knowledge-base entry skeleton from ``cluster``, as YAML with instructions on top."""
+    slug = re.sub(r"[^a-z0-9]+", "-", cluster.examples[0].casefold()).strip("-")[:40].strip("-")
+    fallback_id = f"draft-gap-{cluster.language}-{min(cluster.question_ids)}"
+    entry_id = f"draft-{slug}" if slug else fallback_id
+    translations: dict[str, Any] = {
+        lang: {"status": "draft", "questions": [], "answer": ""} for lang in REQUIRED_LANGUAGES
+    }
+    translations[cluster.language] = {
+        "status": "draft",
+        "questions": cluster.examples,
+        "answer": "",
+    }
+    entry = {
+        "id": entry_id,
+        "topic": "service",
+        "reviewed": today.isoformat(),
+        "sources": [],
+        "translations": translations,
+    }
+    header = (
+        f"# Draft from `uyum analytics gaps`: {cluster.size} unanswered questions in "
+        f"{cluster.language}, {cluster.first_at:%Y-%m-%d} to {cluster.last_at:%Y-%m-%d}.\n"
+        "# Write the answer in every required language from an official source, set the topic,\n"
+        "# sources and review date, then move the file into knowledge_base/content/\n"
+        "# (`uyum kb check` tells what is still missing). Never guess a fee, date or number.\n"
+    )
+    return header + yaml.safe_dump(entry, allow_unicode=True, sort_keys=False)

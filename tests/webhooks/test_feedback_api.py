@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from bot import analytics
+from bot.analytics import KbDecision, Question
 from bot.complaints import NewComplaint, new_reference, store
 from bot.models import (
     AnswerFeedback,
@@ -161,3 +162,34 @@ def test_the_dashboard_counts_and_exports_without_formulas(
     assert selin.get("/api/v1/analytics/broadcasts.csv").text.startswith("id,title,recipients")
     assert selin.get("/api/v1/analytics/people.csv").status_code == 422
     assert selin.get("/api/v1/analytics/summary?days=0").status_code == 422
+
+
+def test_content_gaps_are_listed_for_editors_and_become_draft_entries(
+    client: TestClient, settings: Settings, office: dict[str, SignedIn]
+) -> None:
+    add(settings, "emre", role="editor")
+    emre = SignedIn(client, "emre")
+    questions = [
+        "How can I open a bank account?",
+        "which bank lets foreigners open an account",
+        "opening bank account as a refugee",
+        "Can I use my Syrian driving licence in Turkey?",
+        "how to convert my foreign driver's license",
+    ]
+
+    async def work(session: Any) -> None:
+        chat = Conversation(channel="telegram", user_ref="t9", language="en")
+        for text in questions:
+            question = Question.from_payload(text, None)  # no NLU vector: embedded on the spot
+            analytics.record(session, chat, [KbDecision("fallback", None, 0.7, question)])
+
+    in_db(settings, work)
+    assert office["ayse"].get("/api/v1/analytics/gaps").status_code == 403
+    listed = emre.get("/api/v1/analytics/gaps?days=30&language=en").json()
+    assert [(c["number"], c["size"]) for c in listed["clusters"]] == [(1, 3), (2, 2)]
+    assert "bank" in listed["clusters"][0]["examples"][0].lower()
+    draft = emre.get("/api/v1/analytics/gaps/1/draft?days=30&language=en").json()
+    assert draft["filename"].startswith("draft-") and draft["filename"].endswith(".yml")
+    assert "Never guess a fee" in draft["yaml"] and "bank" in draft["yaml"].lower()
+    assert emre.get("/api/v1/analytics/gaps/3/draft?days=30&language=en").status_code == 404
+    assert emre.get("/api/v1/analytics/gaps?language=<script>").status_code == 422

@@ -4,30 +4,39 @@ Complaints are read by supervisors, admins and the protection focal point; confi
 ones (staff conduct, sexual exploitation or abuse) only by the protection role: to anyone
 else they are not listed and a direct read is 403. Every read of a complaint's text and
 every status change is audited. The dashboard's figures (supervisors and admins) carry no
-personal data; each table is also a CSV download with formula-looking cells escaped.
+personal data; each table is also a CSV download with formula-looking cells escaped. The
+content gaps (editors too) are the unanswered questions grouped by meaning (bot/gaps.py),
+each of which can be taken as a draft knowledge-base entry.
 """
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+from functools import lru_cache
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+import yaml
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from bot import dashboard
+from bot import dashboard, gaps
 from bot.audit import audit
 from bot.complaints import CATEGORIES, STATUSES, Category, Status, find_reference
 from bot.dashboard import Table
 from bot.models import Complaint, utcnow
 from common.errors import ForbiddenError, NotFoundError
+from knowledge_base.embedders import Embedder, make_embedder
 from webhooks.console_auth import Console, ConsoleDep, require_role
 
 router = APIRouter(prefix="/api/v1", tags=["complaints and analytics"])
 CASE_READERS = ("supervisor", "admin", "protection")
 CONFIDENTIAL_READERS = ("protection",)
 DASHBOARD_READERS = ("supervisor", "admin")
+GAP_READERS = ("editor", "supervisor", "admin")  # editors write the missing entries
+Language = Annotated[str, Query(pattern=r"^[a-z]{2,3}$")]
 Days = Annotated[int, Query(ge=1, le=366)]
 
 
@@ -125,6 +134,67 @@ async def change_status(
     )
     await console.session.commit()
     return _view(complaint)
+
+
+@lru_cache(maxsize=2)
+def _embedder(backend: str, model: str) -> Embedder:
+    """Loaded on the first gap listing (most questions carry NLU's vector already)."""
+    return make_embedder(backend, model)
+
+
+async def _gaps(console: Console, days: int, language: str | None) -> list[gaps.GapCluster]:
+    require_role(console, *GAP_READERS)
+    settings = console.state.settings
+    embedder = await asyncio.to_thread(_embedder, settings.kb_backend, settings.kb_model)
+    questions = await gaps.load_questions(
+        console.session,
+        since=utcnow() - dt.timedelta(days=days),
+        language=language,
+        vector_model=embedder.vector_tag,
+    )
+    if not questions:
+        return []
+    return await asyncio.to_thread(gaps.cluster, questions, embedder.embed_queries, min_size=2)
+
+
+@router.get("/analytics/gaps")
+async def content_gaps(
+    console: ConsoleDep, days: Days = 90, language: Language | None = None
+) -> dict[str, Any]:
+    """Unanswered questions grouped by meaning per language (as ``uyum analytics gaps``)."""
+    clusters = await _gaps(console, days, language)
+    return {
+        "days": days,
+        "clusters": [
+            {
+                "number": number,
+                "language": c.language,
+                "size": c.size,
+                "examples": c.examples,
+                "kinds": c.kinds,
+                "near_entries": c.near_entries,
+                "first_at": c.first_at.isoformat(),
+                "last_at": c.last_at.isoformat(),
+            }
+            for number, c in enumerate(clusters, 1)
+        ],
+    }
+
+
+@router.get("/analytics/gaps/{number}/draft")
+async def gap_draft(
+    number: Annotated[int, Path(ge=1)],
+    console: ConsoleDep,
+    days: Days = 90,
+    language: Language | None = None,
+) -> dict[str, str]:
+    """Cluster ``number`` of the same listing as a knowledge-base entry skeleton (YAML)."""
+    clusters = await _gaps(console, days, language)
+    if number > len(clusters):
+        raise NotFoundError(f"there is no cluster {number}")
+    text = gaps.draft_entry(clusters[number - 1], utcnow().date())
+    entry_id = str(yaml.safe_load(text)["id"])
+    return {"filename": f"{entry_id}.yml", "yaml": text}
 
 
 @router.get("/analytics/summary")
