@@ -137,6 +137,7 @@ function showLogin(message = "") {
   for (const id of ["queue", "messages", "notes", "canned-results"]) $(id).replaceChildren();
   resetCases();
   resetDashboard();
+  resetGaps();
   resetBroadcasts();
   $("conversation").hidden = true;
   $("conversation-placeholder").hidden = false;
@@ -345,7 +346,7 @@ async function claim(h) {
 }
 
 // ---- Routing: #c<id> opens a conversation, #broadcasts the announcements, #complaints the cases,
-// #dashboard the figures (phone back button works) ----
+// #dashboard the figures, #gaps the content gaps (phone back button works) ----
 
 function openRoute(conversationId) {
   const hash = "#c" + conversationId;
@@ -376,6 +377,11 @@ function route() {
   if (hash === "#dashboard") {
     closeConversation();
     enterDashboard();
+    return;
+  }
+  if (hash === "#gaps") {
+    closeConversation();
+    enterGaps();
     return;
   }
   showSection("handovers");
@@ -737,9 +743,10 @@ const SECTIONS = {
   broadcasts: ["broadcasts-view", "nav-broadcasts"],
   complaints: ["cases-view", "nav-complaints"],
   dashboard: ["dashboard-view", "nav-dashboard"],
+  gaps: ["gaps-view", "nav-gaps"],
 };
 
-/** Which part of the app is shown: "handovers", "broadcasts", "complaints" or "dashboard". */
+/** Which part of the app is shown: "handovers", "broadcasts", "complaints", "dashboard" or "gaps". */
 function showSection(name) {
   for (const [section, [view, nav]] of Object.entries(SECTIONS)) {
     const active = section === name;
@@ -1828,6 +1835,218 @@ function broadcastsSection(broadcasts) {
   })];
 }
 
+// ---- Content gaps (unanswered questions, grouped by meaning) ----
+// #gaps: for editors, supervisors and admins; each group can be drafted as a knowledge-base entry.
+
+const GAP_KINDS = { fallback: "no answer", clarify: "asked to clarify", negative_feedback: "👎 on the answer" };
+const GAP_DAYS = [7, 30, 90];
+const GAP_DEFAULT_DAYS = 90;
+const GAP_EXAMPLES = 5;
+const GAP_NOTE = "Write the answer in every required language from an official source, then add the file to " +
+  "knowledge_base/content/ (or, later, through the content editor). Never guess a fee, date or phone number.";
+const gapDate = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric" });
+
+const gapsState = {
+  seq: 0,         // drops out-of-order listings (and drafts of a listing no longer shown)
+  loaded: false,
+  query: null,    // the days/language of the listing shown: a draft is asked with the same ones
+  blobUrls: [],   // draft downloads, revoked when the list is redrawn
+};
+
+const gapKind = (kind) => GAP_KINDS[kind] || String(kind).replace(/_/g, " ");
+/** A language code fit for a lang attribute (the API gives two or three lowercase letters). */
+const gapLang = (code) => (/^[a-z]{2,3}$/.test(code || "") ? code : "");
+
+function revokeGapDownloads() {
+  for (const url of gapsState.blobUrls) URL.revokeObjectURL(url);
+  gapsState.blobUrls = [];
+}
+
+function resetGaps() {
+  gapsState.seq++;
+  Object.assign(gapsState, { loaded: false, query: null });
+  revokeGapDownloads();
+  $("gaps-days").value = String(GAP_DEFAULT_DAYS);
+  $("gaps-language").value = "";
+  $("gaps-list").replaceChildren();
+  $("gaps-count").textContent = "";
+  for (const id of ["gaps-denied", "gaps-empty", "gaps-loading"]) $(id).hidden = true;
+}
+
+function enterGaps() {
+  const wasHidden = $("gaps-view").hidden;
+  showSection("gaps");
+  if (wasHidden) refreshGaps();
+}
+
+/** The filters as chosen: { days, language } (language "" = all). */
+function gapsQuery() {
+  const days = Number($("gaps-days").value);
+  const language = gapLang($("gaps-language").value);
+  return { days: GAP_DAYS.includes(days) ? days : GAP_DEFAULT_DAYS, language };
+}
+
+function gapsParams(query) {
+  const params = new URLSearchParams({ days: String(query.days) });
+  if (query.language) params.set("language", query.language);
+  return params;
+}
+
+async function refreshGaps() {
+  if (!state.me) return;
+  const query = gapsQuery();
+  const seq = ++gapsState.seq;
+  $("gaps-loading").hidden = gapsState.loaded; // grouping may take a moment the first time
+  $("gaps-list").setAttribute("aria-busy", "true");
+  try {
+    const data = await api("GET", "/analytics/gaps?" + gapsParams(query));
+    if (seq !== gapsState.seq || !state.me) return;
+    $("gaps-denied").hidden = true;
+    renderGaps(data, query);
+  } catch (err) {
+    if (seq !== gapsState.seq) return;
+    if (err.status === 403) {
+      // this role may not read the content gaps: say so in the section itself
+      gapsState.loaded = false;
+      gapsState.query = null;
+      revokeGapDownloads();
+      $("gaps-list").replaceChildren();
+      $("gaps-count").textContent = "";
+      $("gaps-empty").hidden = true;
+      $("gaps-denied").textContent = err.message;
+      $("gaps-denied").hidden = false;
+    } else {
+      reportError(err);
+    }
+  } finally {
+    if (seq === gapsState.seq) {
+      $("gaps-loading").hidden = true;
+      $("gaps-list").removeAttribute("aria-busy");
+    }
+  }
+}
+
+function renderGaps(data, query) {
+  const clusters = (Array.isArray(data.clusters) ? data.clusters : [])
+    .filter((c) => c && Number.isInteger(Number(c.number)));
+  const days = Number(data.days);
+  gapsState.query = { ...query, days: GAP_DAYS.includes(days) ? days : query.days };
+  gapsState.loaded = true;
+  revokeGapDownloads();
+  const biggest = Math.max(1, ...clusters.map((c) => Number(c.size) || 0));
+  $("gaps-list").replaceChildren(...clusters.map((c) => gapItem(c, biggest)));
+  $("gaps-count").textContent = clusters.length ? `(${clusters.length})` : "";
+  $("gaps-empty").hidden = clusters.length > 0;
+}
+
+/** <time> with a date only: "2 Nov 2026". */
+function gapTime(iso) {
+  const t = parseTime(iso);
+  if (Number.isNaN(t)) return el("span", { className: "muted" }, "—");
+  const d = new Date(t);
+  return el("time", { datetime: d.toISOString(), title: dateTimeFormat.format(d) }, gapDate.format(d));
+}
+
+function gapItem(c, biggest) {
+  const number = Number(c.number);
+  const size = Number(c.size) || 0;
+  const lang = gapLang(c.language);
+  const titleId = `gap-title-${number}`;
+  const kinds = Object.entries(c.kinds || {}).filter(([, n]) => Number(n) > 0);
+  const near = Object.entries(c.near_entries || {}).filter(([id]) => id);
+  const examples = (Array.isArray(c.examples) ? c.examples : []).slice(0, GAP_EXAMPLES);
+
+  const bar = barChart({ rows: [{ value: size, barClass: "gap-bar" }], max: biggest,
+    title: `${plural(size, "question")}; the biggest group has ${biggest}`, className: "gap-size-bar",
+    labelWidth: 0, barWidth: 140, numWidth: 0, rowHeight: 14, pad: 2 });
+
+  const facts = el("dl", { className: "gap-facts" },
+    el("div", {}, el("dt", {}, "What left them"),
+      el("dd", { className: "gap-kinds", "data-testid": "gap-kinds" }, ...(kinds.length
+        ? kinds.map(([kind, n]) => el("span", { className: `badge gap-kind gap-kind-${/^[a-z_]+$/.test(kind) ? kind : "other"}`,
+          "data-kind": kind }, `${gapKind(kind)}: ${n}`))
+        : [el("span", { className: "muted" }, "—")]))),
+    el("div", {}, el("dt", {}, "Near entries"),
+      el("dd", { "data-testid": "gap-near" }, ...(near.length
+        ? near.map(([id, n]) => el("span", { className: "gap-entry", title: `${plural(Number(n) || 0, "question")} came close to it` },
+          el("code", {}, id), ` (${Number(n) || 0})`))
+        : [el("span", { className: "muted" }, "none")]))),
+    el("div", {}, el("dt", {}, "First seen"), el("dd", {}, gapTime(c.first_at))),
+    el("div", {}, el("dt", {}, "Last seen"), el("dd", {}, gapTime(c.last_at))));
+
+  const exampleList = el("div", { className: "gap-examples-box" },
+    el("h4", {}, examples.length < size ? `Examples (${examples.length} of ${size})` : "Questions"),
+    el("ul", { className: "gap-examples", "data-testid": "gap-examples" },
+      ...examples.map((text) => el("li", { dir: "auto", lang: lang || null }, String(text)))));
+
+  const draftButton = el("button", { type: "button", className: "secondary gap-draft-button", "data-testid": "gap-draft",
+    "aria-expanded": "false", "aria-controls": `gap-draft-${number}` }, "Draft an entry");
+  const draftError = el("p", { className: "form-error gap-draft-error", role: "alert", "data-testid": "gap-draft-error" });
+  const draftBox = el("div", { className: "gap-draft", id: `gap-draft-${number}`, hidden: true });
+
+  const item = el("li", { className: "gap-cluster", "data-testid": "gap-cluster", "data-number": number,
+    "data-language": lang || null, "aria-labelledby": titleId },
+    el("div", { className: "gap-head" },
+      el("h3", { id: titleId }, `Group ${number}: `, el("span", { "data-testid": "gap-size" }, plural(size, "question"))),
+      bar,
+      el("span", { className: "tag", title: LANGS[lang] || MORE_LANGS[lang] || "language",
+        "data-testid": "gap-language" }, lang ? langName(lang) : "unknown language")),
+    el("div", { className: "gap-body" }, facts, exampleList),
+    el("div", { className: "row gap-actions" }, draftButton),
+    draftError,
+    draftBox);
+  draftButton.addEventListener("click", () => loadGapDraft(number, draftButton, draftBox, draftError));
+  return item;
+}
+
+async function loadGapDraft(number, button, box, error) {
+  const query = gapsState.query;
+  if (!query || !state.me) return;
+  const seq = gapsState.seq;
+  button.disabled = true;
+  button.textContent = "Drafting…";
+  error.textContent = "";
+  try {
+    const data = await api("GET", `/analytics/gaps/${number}/draft?` + gapsParams(query));
+    if (seq !== gapsState.seq || !state.me) return; // the list was redrawn meanwhile
+    renderGapDraft(number, data, box);
+    button.setAttribute("aria-expanded", "true");
+  } catch (err) {
+    if (seq !== gapsState.seq) return;
+    if (err.status === 404) error.textContent = `${err.message}: the questions changed since the list was loaded, refresh it.`;
+    else if (err.status === 403) error.textContent = err.message;
+    else reportError(err);
+  } finally {
+    button.disabled = false;
+    button.textContent = "Draft an entry";
+  }
+}
+
+function renderGapDraft(number, data, box) {
+  const text = String(data.yaml || "");
+  let filename = String(data.filename || "").replace(/[^\w.-]+/g, "-");
+  if (!/\.ya?ml$/i.test(filename)) filename = `draft-gap-${number}.yml`;
+  const url = URL.createObjectURL(new Blob([text], { type: "application/x-yaml;charset=utf-8" }));
+  gapsState.blobUrls.push(url);
+  const old = box.querySelector("a[data-testid=gap-draft-download]");
+  if (old) {
+    gapsState.blobUrls = gapsState.blobUrls.filter((u) => u !== old.href);
+    URL.revokeObjectURL(old.href);
+  }
+  const yamlId = `gap-draft-yaml-${number}`;
+  const lines = text.split("\n").length;
+  box.replaceChildren(
+    el("label", { for: yamlId }, "Draft entry ", el("code", {}, filename)),
+    el("textarea", { id: yamlId, className: "gap-draft-yaml", "data-testid": "gap-draft-yaml", readonly: true,
+      dir: "ltr", spellcheck: "false", wrap: "off", rows: Math.min(24, Math.max(6, lines)) }),
+    el("p", { className: "gap-note", "data-testid": "gap-draft-note" }, GAP_NOTE),
+    el("div", { className: "row" },
+      el("a", { className: "gap-download", href: url, download: filename, "data-testid": "gap-draft-download" },
+        "Download ", filename)));
+  box.querySelector("textarea").value = text;
+  box.hidden = false;
+}
+
 // ---- Wiring ----
 
 function init() {
@@ -1861,6 +2080,9 @@ function init() {
   $("cases-filters").addEventListener("submit", (ev) => ev.preventDefault());
   $("dash-days").addEventListener("change", refreshDashboard);
   $("dash-refresh").addEventListener("click", refreshDashboard);
+  $("gaps-days").addEventListener("change", refreshGaps);
+  $("gaps-language").addEventListener("change", refreshGaps);
+  $("gaps-refresh").addEventListener("click", refreshGaps);
 
   setInterval(tickWaits, 1000);
   setInterval(pollBroadcasts, BC_POLL_MS); // only does something while a broadcast goes out
