@@ -95,7 +95,8 @@ class ActionAnswerQuestion(Action):
             report_decision(dispatcher, "answer", result.entry_id, result.score)
             return self._answer(dispatcher, result.entry_id, lang)
         outcome = "clarify" if result.decision == "clarify" else "fallback"
-        report_decision(dispatcher, outcome, result.entry_id, result.score, message)
+        nearest = result.entry_id or next((c.entry_id for c in result.candidates), None)
+        report_decision(dispatcher, outcome, nearest, result.score, message)
         if result.decision == "clarify":
             dispatcher.utter_message(
                 text=texts.text("did_you_mean", lang),

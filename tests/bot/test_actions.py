@@ -137,6 +137,7 @@ async def test_clarify_offers_at_most_three_choices(kb: KnowledgeBase) -> None:
     finally:
         object.__setattr__(kb, "thresholds", kb_thresholds)
     assert reported(messages, "kb")[0]["outcome"] == "clarify"
+    assert reported(messages, "kb")[0]["entry"] == "turkish-courses"  # the nearest entry
     assert reported(messages, "kb")[0]["question"] == "Türkçe kursu"
     buttons = said(messages)[0]["buttons"]
     assert 1 <= len(buttons) <= 3
