@@ -21,7 +21,7 @@ from bench.stack import ROOT, Stack, add_operator
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 ARTIFACTS = ROOT / "var" / "test-artifacts"
 PASSWORD = "gaps-console-password"
-EDITOR, OPERATOR = "ebru", "okan"
+EDITOR, OPERATOR = "gaps-editor", "gaps-operator"
 BANK = (
     "How can I open a bank account?",
     "which bank lets foreigners open an account",
