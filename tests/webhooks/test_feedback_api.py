@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from bot import analytics
-from bot.analytics import KbDecision, Question
+from bot.analytics import KbDecision, ReportedQuestion
 from bot.complaints import NewComplaint, new_reference, store
 from bot.models import (
     AnswerFeedback,
@@ -180,7 +180,9 @@ def test_content_gaps_are_listed_for_editors_and_become_draft_entries(
     async def work(session: Any) -> None:
         chat = Conversation(channel="telegram", user_ref="t9", language="en")
         for text in questions:
-            question = Question.from_payload(text, None)  # no NLU vector: embedded on the spot
+            question = ReportedQuestion.from_payload(
+                text, None
+            )  # no NLU vector: embedded on the spot
             analytics.record(session, chat, [KbDecision("fallback", None, 0.7, question)])
 
     in_db(settings, work)
