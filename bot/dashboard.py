@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Literal, get_args
 
 import numpy as np
@@ -134,23 +134,32 @@ async def broadcast_reach(session: AsyncSession, since: dt.datetime) -> list[dic
     return reach
 
 
+QUERIES: dict[str, Callable[[AsyncSession, dt.datetime], Awaitable[Any]]] = {
+    "messages_per_day": messages_per_day,
+    "answer_rate": answer_rate,
+    "top_entries": top_entries,
+    "feedback": feedback,
+    "handovers": handovers,
+    "broadcasts": broadcast_reach,
+}
+
+
+def period_start(days: int, now: dt.datetime) -> dt.datetime:
+    """Midnight (UTC) ``days`` days before ``now``: the dashboard counts whole days."""
+    return (now - dt.timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 async def summary(session: AsyncSession, days: int, now: dt.datetime) -> dict[str, Any]:
-    since = (now - dt.timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return {
-        "days": days,
-        "since": since.isoformat(),
-        "messages_per_day": await messages_per_day(session, since),
-        "answer_rate": await answer_rate(session, since),
-        "top_entries": await top_entries(session, since),
-        "feedback": await feedback(session, since),
-        "handovers": await handovers(session, since),
-        "broadcasts": await broadcast_reach(session, since),
-    }
+    since = period_start(days, now)
+    figures: dict[str, Any] = {name: await QUERIES[name](session, since) for name in TABLES}
+    return {"days": days, "since": since.isoformat(), **figures}
 
 
-def table_rows(name: str, figures: dict[str, Any]) -> list[dict[str, Any]]:
-    """One of the summary's tables as flat rows (for CSV)."""
-    value = figures[name]
+async def table_rows(
+    session: AsyncSession, name: Table, days: int, now: dt.datetime
+) -> list[dict[str, Any]]:
+    """One table as flat rows (for CSV): only its own query runs."""
+    value = await QUERIES[name](session, period_start(days, now))
     if name == "answer_rate":
         return [{"outcome": k, "turns": v} for k, v in value.items()]
     if name == "handovers":

@@ -12,6 +12,7 @@ knowledge-base entry skeleton for an editor to complete from an official source.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 from collections import Counter
@@ -27,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import UnansweredQuestion, aware
+from knowledge_base.embedders import Embedder
 from knowledge_base.schema import REQUIRED_LANGUAGES
 
 DEFAULT_DISTANCE = 0.14
@@ -55,6 +57,18 @@ class GapCluster:
     first_at: dt.datetime
     last_at: dt.datetime
     question_ids: list[int] = field(repr=False)
+
+    def view(self) -> dict[str, Any]:
+        """What a person sees of the cluster (no question ids), as JSON-ready values."""
+        return {
+            "language": self.language,
+            "size": self.size,
+            "examples": self.examples,
+            "kinds": self.kinds,
+            "near_entries": self.near_entries,
+            "first_at": self.first_at.isoformat(),
+            "last_at": self.last_at.isoformat(),
+        }
 
 
 async def load_questions(
@@ -87,6 +101,26 @@ async def load_questions(
             )
         )
     return questions
+
+
+async def find(
+    session: AsyncSession,
+    embedder: Embedder,
+    *,
+    since: dt.datetime,
+    language: str | None = None,
+    distance: float = DEFAULT_DISTANCE,
+    min_size: int = 2,
+) -> list[GapCluster]:
+    """The clusters of questions stored since ``since`` (clustering off the event loop)."""
+    questions = await load_questions(
+        session, since=since, language=language, vector_model=embedder.vector_tag
+    )
+    if not questions:
+        return []
+    return await asyncio.to_thread(
+        cluster, questions, embedder.embed_queries, distance=distance, min_size=min_size
+    )
 
 
 def _vectors(questions: Sequence[Question], embed: Callable[[list[str]], Vectors]) -> Vectors:
@@ -172,8 +206,8 @@ def cluster(
     return clusters
 
 
-def draft_entry(cluster: GapCluster, today: dt.date) -> str:
-    """A knowledge-base entry skeleton from ``cluster``, as YAML with instructions on top."""
+def draft_entry(cluster: GapCluster, today: dt.date) -> tuple[str, str]:
+    """A knowledge-base entry skeleton from ``cluster``: its id, and YAML with instructions."""
     slug = re.sub(r"[^a-z0-9]+", "-", cluster.examples[0].casefold()).strip("-")[:40].strip("-")
     fallback_id = f"draft-gap-{cluster.language}-{min(cluster.question_ids)}"
     entry_id = f"draft-{slug}" if slug else fallback_id
@@ -199,4 +233,4 @@ def draft_entry(cluster: GapCluster, today: dt.date) -> str:
         "# sources and review date, then move the file into knowledge_base/content/\n"
         "# (`uyum kb check` tells what is still missing). Never guess a fee, date or number.\n"
     )
-    return header + yaml.safe_dump(entry, allow_unicode=True, sort_keys=False)
+    return entry_id, header + yaml.safe_dump(entry, allow_unicode=True, sort_keys=False)

@@ -16,9 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import analytics, complaints, db, texts
-from bot.analytics import AnalyticsEvent
 from bot.audit import console_event
-from bot.complaints import NewComplaint
 from bot.db import WriteGate
 from bot.handover import (
     CLOSED_INTENT,
@@ -149,12 +147,6 @@ class ConversationWorker:
             if conversation.mode == "handover" and not control:
                 await self._to_operator(session, record, conversation)
                 return True
-            request: HandoverRequest | None = None
-            subscribing: dict[str, object] | None = None
-            chosen: str | None = None
-            events: list[AnalyticsEvent] = []
-            complaint: NewComplaint | None = None
-            status_of: str | None = None
             replies = (
                 None
                 if control
@@ -164,47 +156,55 @@ class ConversationWorker:
             )
             if replies is not None:
                 record.status = "done"
+                turn = BotTurn(replies)
             elif control and text == CLOSED_INTENT:
                 replies = await self._handover_closed(session, record, conversation)
                 if replies is None:
                     return True  # Rasa is unreachable: the message waits for the next attempt
+                turn = BotTurn(replies)
             else:
                 protection = not control and is_protection_case(text)
                 # a protection case: the emergency numbers first, then a person, first in line
-                turn = await self._ask_rasa(
+                asked = await self._ask_rasa(
                     session, record, conversation, "/emergency" if protection else text
                 )
-                if turn is None:
+                if asked is None:
                     return True
-                replies = turn.messages
-                request = HandoverRequest("protection", URGENT) if protection else turn.handover
-                subscribing = turn.subscriptions
-                chosen = turn.language
-                events = turn.analytics
-                complaint, status_of = turn.complaint, turn.complaint_status
+                turn = asked
+                if protection:
+                    turn.handover = HandoverRequest("protection", URGENT)
             # Every statement from here on may write (autoflush): only under the gate, or this
             # connection would hold SQLite's write lock while waiting for the gate's holder.
             async with self._gate():
                 record.processed_at = utcnow()
-                if chosen in SUPPORTED:
-                    conversation.language = chosen  # the user named it: it sticks
-                if subscribing is not None:
-                    change = SubscriptionChange.from_payload(subscribing)
-                    replies += await apply_change(session, conversation, change, self._topics)
-                if request is not None:
-                    replies += await self._hand_over(session, conversation, request)
-                analytics.record(session, conversation, events)
+                replies = await self._carry_out(session, conversation, turn)
                 if not control:
                     await analytics.count_message(session, conversation)
-                if complaint is not None:
-                    complaints.store(session, conversation, complaint)
-                if status_of is not None:
-                    reply = await complaints.status_reply(session, conversation, status_of)
-                    replies.append(OutboundMessage(reply))
                 await write_outbox(session, conversation, record.id, replies, adapter)
                 await session.commit()
         self.outbox_ready.set()
         return True
+
+    async def _carry_out(
+        self, session: AsyncSession, conversation: Conversation, turn: BotTurn
+    ) -> list[OutboundMessage]:
+        """What Rasa's actions asked of the gateway, done in the caller's transaction; the
+        replies to send (Rasa's, then the notices those requests add)."""
+        replies = list(turn.messages)
+        if turn.language in SUPPORTED:
+            conversation.language = turn.language  # the user named it: it sticks
+        if turn.subscriptions is not None:
+            change = SubscriptionChange.from_payload(turn.subscriptions)
+            replies += await apply_change(session, conversation, change, self._topics)
+        if turn.handover is not None:
+            replies += await self._hand_over(session, conversation, turn.handover)
+        analytics.record(session, conversation, turn.analytics)
+        if turn.complaint is not None:
+            complaints.store(session, conversation, turn.complaint)
+        if turn.complaint_status is not None:
+            reply = await complaints.status_reply(session, conversation, turn.complaint_status)
+            replies.append(OutboundMessage(reply))
+        return replies
 
     async def _to_operator(
         self, session: AsyncSession, record: InboundRecord, conversation: Conversation

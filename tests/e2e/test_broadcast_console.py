@@ -19,6 +19,7 @@ from playwright.sync_api import expect
 
 from bench.stack import ROOT, SandboxUser, Stack, add_operator
 from bot import texts
+from tests.e2e.console_page import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 ARTIFACTS = ROOT / "var" / "test-artifacts"
@@ -40,26 +41,6 @@ def subscribe(user: SandboxUser, hello: str, ask: str, lang: str) -> None:
     [button] = [b for b in menu["buttons"] if b["payload"] == f'/subscribe{{"topic":"{TOPIC}"}}']
     [done] = user.say(button["payload"])
     assert done["text"] == texts.text("subscribed", lang, topics=button["title"])
-
-
-def sign_in(context: Any, stack: Stack, username: str, problems: list[str]) -> Any:
-    page = context.new_page()
-    page.on("dialog", lambda dialog: dialog.accept())  # "Send … now?"
-    page.on("pageerror", lambda error: problems.append(f"{username}: {error}"))
-    page.on(
-        "console",
-        lambda message: (
-            problems.append(f"{username}: {message.text}")
-            if "Content Security Policy" in message.text
-            else None
-        ),
-    )
-    page.goto(stack.gateway + "/console")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.press("#password", "Enter")
-    page.locator("#sign-out").wait_for(timeout=10_000)
-    return page
 
 
 def announcement(user: SandboxUser, *, expect_count: int) -> list[str]:
@@ -84,7 +65,7 @@ def test_editor_writes_supervisor_approves_and_sends_subscribers_get_their_langu
     problems: list[str] = []
     viewport = {"width": 1280, "height": 1000}
     editor_context = browser.new_context(viewport=viewport)
-    editor = sign_in(editor_context, stack, EDITOR, problems)
+    editor = sign_in(editor_context, stack, EDITOR, PASSWORD, problems)
     editor.click('[data-testid="nav-broadcasts"]')
     editor.click('[data-testid="broadcast-new"]')
     assert editor.get_attribute('[data-testid="broadcast-text-ar"]', "dir") == "rtl"
@@ -121,7 +102,7 @@ def test_editor_writes_supervisor_approves_and_sends_subscribers_get_their_langu
     editor.screenshot(path=str(ARTIFACTS / "console-broadcast-draft.png"))
 
     chief_context = browser.new_context(viewport=viewport)
-    chief = sign_in(chief_context, stack, SUPERVISOR, problems)
+    chief = sign_in(chief_context, stack, SUPERVISOR, PASSWORD, problems)
     chief.click('[data-testid="nav-broadcasts"]')
     chief.click(f'[data-testid="broadcast-row"][data-id="{broadcast_id}"] a')
     expect(chief.locator('[data-testid="dry-run-recipients"]')).to_have_text("2")

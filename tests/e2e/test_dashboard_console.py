@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import expect
 
 from bench.stack import ROOT, SandboxUser, Stack, add_operator
+from tests.e2e.console_page import sign_in
 from webhooks.console_auth import COOKIE
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -39,25 +40,6 @@ def complain(user: SandboxUser, opening: str, choice: str, text: str, *, replies
     found: list[str] = REFERENCE.findall(" ".join(r["text"] for r in done))
     assert found, done
     return found[0]
-
-
-def sign_in(context: Any, stack: Stack, username: str, problems: list[str]) -> Any:
-    page = context.new_page()
-    page.on("pageerror", lambda error: problems.append(f"{username}: {error}"))
-    page.on(
-        "console",
-        lambda message: (
-            problems.append(f"{username}: {message.text}")
-            if "Content Security Policy" in message.text
-            else None
-        ),
-    )
-    page.goto(stack.gateway + "/console")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.press("#password", "Enter")
-    page.locator("#sign-out").wait_for(timeout=10_000)
-    return page
 
 
 def case_row(page: Any, reference: str) -> Any:
@@ -89,7 +71,7 @@ def test_supervisor_sees_charts_and_cases_protection_sees_confidential_operator_
     problems: list[str] = []
     viewport = {"width": 1280, "height": 1000}
     chief_context = browser.new_context(viewport=viewport, accept_downloads=True)
-    chief = sign_in(chief_context, stack, SUPERVISOR, problems)
+    chief = sign_in(chief_context, stack, SUPERVISOR, PASSWORD, problems)
 
     # ---- Dashboard ----
     chief.click('[data-testid="nav-dashboard"]')
@@ -165,7 +147,7 @@ def test_supervisor_sees_charts_and_cases_protection_sees_confidential_operator_
 
     # ---- The protection focal point reads the confidential report ----
     focal_context = browser.new_context(viewport=viewport)
-    focal = sign_in(focal_context, stack, PROTECTION, problems)
+    focal = sign_in(focal_context, stack, PROTECTION, PASSWORD, problems)
     focal.click('[data-testid="nav-complaints"]')
     expect(case_row(focal, conduct)).to_have_count(1, timeout=15_000)
     expect(case_row(focal, conduct).locator('[data-testid="case-confidential"]')).to_have_text(

@@ -17,6 +17,7 @@ import pytest
 from playwright.sync_api import expect
 
 from bench.stack import ROOT, Stack, add_operator
+from tests.e2e.console_page import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 ARTIFACTS = ROOT / "var" / "test-artifacts"
@@ -31,25 +32,6 @@ LICENCE = (
     "Can I use my Syrian driving licence in Turkey?",
     "how to convert my foreign driver's license",
 )
-
-
-def sign_in(context: Any, stack: Stack, username: str, problems: list[str]) -> Any:
-    page = context.new_page()
-    page.on("pageerror", lambda error: problems.append(f"{username}: {error}"))
-    page.on(
-        "console",
-        lambda message: (
-            problems.append(f"{username}: {message.text}")
-            if "Content Security Policy" in message.text
-            else None
-        ),
-    )
-    page.goto(stack.gateway + "/console")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.press("#password", "Enter")
-    page.locator("#sign-out").wait_for(timeout=10_000)
-    return page
 
 
 def test_editor_drafts_an_entry_from_a_content_gap_operator_refused(
@@ -67,7 +49,7 @@ def test_editor_drafts_an_entry_from_a_content_gap_operator_refused(
     problems: list[str] = []
     viewport = {"width": 1280, "height": 1000}
     editor_context = browser.new_context(viewport=viewport, accept_downloads=True)
-    editor = sign_in(editor_context, stack, EDITOR, problems)
+    editor = sign_in(editor_context, stack, EDITOR, PASSWORD, problems)
 
     editor.click('[data-testid="nav-gaps"]')
     editor.wait_for_url(re.compile(r"#gaps$"))
@@ -127,7 +109,7 @@ def test_editor_drafts_an_entry_from_a_content_gap_operator_refused(
 
     # ---- A plain operator may not read the content gaps: said in the section ----
     operator_context = browser.new_context(viewport=viewport)
-    operator = sign_in(operator_context, stack, OPERATOR, problems)
+    operator = sign_in(operator_context, stack, OPERATOR, PASSWORD, problems)
     operator.click('[data-testid="nav-gaps"]')
     operator.wait_for_url(re.compile(r"#gaps$"))
     denied = operator.locator('[data-testid="gaps-denied"]')

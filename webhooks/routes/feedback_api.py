@@ -16,7 +16,6 @@ import datetime as dt
 from functools import lru_cache
 from typing import Annotated, Any
 
-import yaml
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
@@ -146,15 +145,8 @@ async def _gaps(console: Console, days: int, language: str | None) -> list[gaps.
     require_role(console, *GAP_READERS)
     settings = console.state.settings
     embedder = await asyncio.to_thread(_embedder, settings.kb_backend, settings.kb_model)
-    questions = await gaps.load_questions(
-        console.session,
-        since=utcnow() - dt.timedelta(days=days),
-        language=language,
-        vector_model=embedder.vector_tag,
-    )
-    if not questions:
-        return []
-    return await asyncio.to_thread(gaps.cluster, questions, embedder.embed_queries, min_size=2)
+    since = utcnow() - dt.timedelta(days=days)
+    return await gaps.find(console.session, embedder, since=since, language=language)
 
 
 @router.get("/analytics/gaps")
@@ -165,19 +157,7 @@ async def content_gaps(
     clusters = await _gaps(console, days, language)
     return {
         "days": days,
-        "clusters": [
-            {
-                "number": number,
-                "language": c.language,
-                "size": c.size,
-                "examples": c.examples,
-                "kinds": c.kinds,
-                "near_entries": c.near_entries,
-                "first_at": c.first_at.isoformat(),
-                "last_at": c.last_at.isoformat(),
-            }
-            for number, c in enumerate(clusters, 1)
-        ],
+        "clusters": [{"number": number, **c.view()} for number, c in enumerate(clusters, 1)],
     }
 
 
@@ -192,8 +172,7 @@ async def gap_draft(
     clusters = await _gaps(console, days, language)
     if number > len(clusters):
         raise NotFoundError(f"there is no cluster {number}")
-    text = gaps.draft_entry(clusters[number - 1], utcnow().date())
-    entry_id = str(yaml.safe_load(text)["id"])
+    entry_id, text = gaps.draft_entry(clusters[number - 1], utcnow().date())
     return {"filename": f"{entry_id}.yml", "yaml": text}
 
 
@@ -208,11 +187,11 @@ async def analytics_summary(console: ConsoleDep, days: Days = 30) -> dict[str, A
 async def analytics_csv(table: Table, console: ConsoleDep, days: Days = 30) -> Response:
     """One dashboard table as CSV (audited: an export)."""
     require_role(console, *DASHBOARD_READERS)
-    figures = await dashboard.summary(console.session, days, utcnow())
+    rows = await dashboard.table_rows(console.session, table, days, utcnow())
     audit(console.session, console.operator.id, "analytics_export", table=table, days=days)
     await console.session.commit()
     return Response(
-        dashboard.to_csv(dashboard.table_rows(table, figures), dashboard.COLUMNS[table]),
+        dashboard.to_csv(rows, dashboard.COLUMNS[table]),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="uyum-{table}-{days}d.csv"'},
     )
