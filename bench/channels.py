@@ -48,7 +48,7 @@ import numpy as np
 from bench.fake_platforms import FakePlatforms
 from bench.platform_users import PlatformUser, TelegramUser, WhatsAppUser
 from bench.results import write
-from bench.stack import Stack, child_processes, peak_rss_mb, start_stack, stop_stack
+from bench.stack import Stack, child_processes, peak_rss_mb, start_stack, stop_stack, user_ref
 
 #: Telegram opens at most 40 connections to a webhook by default (setWebhook max_connections);
 #: the chaos run's client keeps to that, as an open-loop flood would only measure its own queue
@@ -286,7 +286,7 @@ def verify(
             stack,
             "SELECT i.id, i.status FROM inbound_messages i JOIN conversations c"
             " ON c.id = i.conversation_id WHERE c.user_ref = ? ORDER BY i.id",
-            user.address,
+            user_ref(stack, user.channel, user.address),
         )
         stored += len([r for r in rows if r[0] not in before])
         lost += len([r for r in rows if r[1] == "pending"])
@@ -294,7 +294,7 @@ def verify(
             stack,
             "SELECT o.body, o.status FROM outbox_messages o JOIN conversations c"
             " ON c.id = o.conversation_id WHERE c.user_ref = ? ORDER BY o.id",
-            user.address,
+            user_ref(stack, user.channel, user.address),
         )
         unsent += len([r for r in outbox if r[1] != "sent"])
         expected = [json.loads(body)["text"] for body, status in outbox if status == "sent"]

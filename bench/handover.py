@@ -42,6 +42,7 @@ from bench.platform_users import WhatsAppUser
 from bench.results import write
 from bench.stack import Stack, add_operator, start_stack, stop_stack
 from bot import texts
+from bot.settings import Settings
 
 PASSWORD = "bench-operator-password"  # noqa: S105 (a throw-away stack's account)
 # seconds an operator takes for the next reply; 4 operators stay under the sender's limit of
@@ -264,8 +265,11 @@ def _db(stack: Stack) -> sqlite3.Connection:
 
 
 def conversation_numbers(stack: Stack) -> dict[int, str]:
+    """Each conversation's platform address (stored encrypted; the stack's keys open it)."""
+    identities = Settings(data_dir=stack.data_dir, _env_file=None).identities()
     with _db(stack) as db:
-        return dict(db.execute("SELECT id, user_ref FROM conversations").fetchall())
+        rows = db.execute("SELECT id, address FROM conversations").fetchall()
+    return {cid: identities.open(address) for cid, address in rows}
 
 
 def _epoch(stamp: str) -> float:

@@ -12,7 +12,7 @@ import json
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import httpx
@@ -35,6 +35,7 @@ class PlatformUser(ABC):
     gateway: str
     secret: str = ""
     read: int = 0  # messages to this user read so far
+    channel: ClassVar[str]  # the channel the gateway stores the user under
 
     @property
     @abstractmethod
@@ -58,6 +59,7 @@ class PlatformUser(ABC):
 
 @dataclass
 class TelegramUser(PlatformUser):
+    channel = "telegram"
     chat_id: int = field(default_factory=lambda: next(_chat_ids))
     language_code: str | None = None
 
@@ -107,6 +109,7 @@ class TelegramUser(PlatformUser):
 
 @dataclass
 class WhatsAppUser(PlatformUser):
+    channel = "whatsapp"
     number: str = field(default_factory=lambda: f"whatsapp:+90{next(_numbers)}")
     _sids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 

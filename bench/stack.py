@@ -20,6 +20,8 @@ from typing import Any
 
 import httpx
 
+from bot.settings import Settings
+
 ROOT = Path(__file__).resolve().parents[1]
 UYUM = ROOT / ".venv" / "bin" / "uyum"
 STARTUP_SECONDS = 300
@@ -170,6 +172,12 @@ def kill_stack(stack: Stack) -> None:
             os.kill(pid, signal.SIGKILL)
     stack.process.wait()
     stack.log.rename(stack.log.with_suffix(".killed.log"))  # a new start writes its own
+
+
+def user_ref(stack: Stack, channel: str, user: str) -> str:
+    """The pseudonym the stack stores a platform user under (its keys are in its data folder)."""
+    settings = Settings(data_dir=stack.data_dir, _env_file=None)
+    return settings.identities().pseudonym(channel, user)
 
 
 def rasa_tracker(stack: Stack, sender: str) -> dict[str, Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -17,8 +16,10 @@ import typer
 
 from bot.cli_analytics import analytics_app
 from bot.cli_broadcasts import broadcast_app
+from bot.cli_data import data_app
 from bot.cli_operators import operators_app
 from bot.settings import Settings, get_settings
+from common import logs
 from common.errors import ConfigError, ServiceError, UyumError
 
 if TYPE_CHECKING:
@@ -43,17 +44,12 @@ app.add_typer(telegram_app, name="telegram")
 app.add_typer(operators_app, name="operators")
 app.add_typer(broadcast_app, name="broadcast")
 app.add_typer(analytics_app, name="analytics")
+app.add_typer(data_app, name="data")
 
 
 def _settings() -> Settings:
     settings = get_settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stdout,
-    )
-    for noisy in ("httpx", "httpcore", "faiss.loader"):  # httpx would log URLs with tokens
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logs.configure(settings.log_level, settings.log_style)
     return settings
 
 
@@ -121,7 +117,7 @@ def run(
         Child(
             "gateway",
             [python, "-m", "bot.cli", "serve", "gateway"],
-            f"{settings.gateway_url}/",
+            f"{settings.gateway_url}/health/live",
             settings.gateway_port,
             env,
         ),
@@ -131,6 +127,8 @@ def run(
         children.append(
             Child("worker", worker, None, None, env, restart=True, nice=settings.background_nice)
         )
+    for child in children:
+        child.json_logs = settings.log_style == "json"
     banner = (
         "\nUyum is running:\n"
         f"  sandbox chat   {settings.gateway_url}/\n"
@@ -199,6 +197,7 @@ def serve_gateway() -> None:
         host=settings.host,
         port=settings.gateway_port,
         log_level=settings.log_level.lower(),
+        log_config=None,  # uvicorn's records go through our redacting handler
         access_log=False,
     )
 

@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import WriteGate
+from bot.identities import Identities
 from bot.models import Conversation, InboundRecord, OutboxRecord, utcnow
 from channels.messages import InboundMessage
 from common.errors import ServiceError
@@ -27,12 +28,15 @@ def _insert(session: AsyncSession, table: type) -> object:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
-async def conversation_for(session: AsyncSession, channel: str, user_ref: str) -> Conversation:
+async def conversation_for(
+    session: AsyncSession, identities: Identities, channel: str, user_id: str
+) -> Conversation:
     """The conversation of this user on this channel, created on first contact."""
+    user_ref = identities.pseudonym(channel, user_id)
     stmt = (
         _insert(session, Conversation)
         .values(  # type: ignore[attr-defined]
-            channel=channel, user_ref=user_ref, choices=[]
+            channel=channel, user_ref=user_ref, address=identities.seal(user_id), choices=[]
         )
         .on_conflict_do_nothing(index_elements=["channel", "user_ref"])
     )
@@ -46,25 +50,24 @@ async def conversation_for(session: AsyncSession, channel: str, user_ref: str) -
     return found
 
 
-async def store_inbound(session: AsyncSession, message: InboundMessage) -> int | None:
+async def store_inbound(
+    session: AsyncSession, identities: Identities, message: InboundMessage
+) -> int | None:
     """Insert and commit the message; its id, or None when the platform already sent it."""
-    stored = await add_inbound(session, message)
+    stored = (await add_inbound_batch(session, identities, [message]))[0]
     await session.commit()
     return stored
 
 
-async def add_inbound(session: AsyncSession, message: InboundMessage) -> int | None:
-    """Insert one message in the session's transaction (see :func:`add_inbound_batch`)."""
-    return (await add_inbound_batch(session, [message]))[0]
-
-
 async def add_inbound_batch(
-    session: AsyncSession, messages: list[InboundMessage]
+    session: AsyncSession, identities: Identities, messages: list[InboundMessage]
 ) -> list[int | None]:
     """Insert messages in the session's transaction; per message its new id, or None for a
     message the platform sent before (or an earlier copy in the same batch).
 
+    The user is stored by pseudonym, the platform id only encrypted (bot/identities.py).
     New messages reopen their users' WhatsApp window: replies held outside it go out now.
+    A user who writes after an erasure starts afresh: the erasure mark is lifted.
     A handful of statements per batch, not per message, as webhooks arrive in bursts.
     """
     if not messages:
@@ -94,8 +97,10 @@ async def add_inbound_batch(
             conversations[user] = (
                 await connection.execute(
                     upsert,
-                    {"channel": message.channel, "user_ref": message.user_id, "now": now,
-                     "created_at": now, "updated_at": now, "mode": "bot", "choices": []},
+                    {"channel": message.channel, "now": now, "created_at": now,
+                     "user_ref": identities.pseudonym(message.channel, message.user_id),
+                     "address": identities.seal(message.user_id),
+                     "updated_at": now, "mode": "bot", "choices": []},
                 )
             ).scalar_one()  # fmt: skip
     if not fresh:
@@ -148,6 +153,7 @@ def _statements(dialect: str) -> tuple[Executable, Executable, Executable]:
     new_conversation = insert(conversations).values(
         channel=bindparam("channel"),
         user_ref=bindparam("user_ref"),
+        address=bindparam("address"),
         mode=bindparam("mode"),
         choices=bindparam("choices", type_=JSON),
         created_at=bindparam("created_at"),
@@ -156,7 +162,11 @@ def _statements(dialect: str) -> tuple[Executable, Executable, Executable]:
     )
     upsert = new_conversation.on_conflict_do_update(  # they wrote, so they can be reached again
         index_elements=["channel", "user_ref"],
-        set_={"last_inbound_at": new_conversation.excluded.last_inbound_at, "unreachable_at": None},
+        set_={
+            "last_inbound_at": new_conversation.excluded.last_inbound_at,
+            "unreachable_at": None,
+            "erased_at": None,
+        },
     ).returning(conversations.c.id)
     insert_inbound = (
         insert(inbound)
@@ -197,12 +207,14 @@ class InboundWriter:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
+        identities: Identities,
         *,
         batch: int = 200,
         gate: WriteGate | None = None,
         on_stored: Callable[[], None] | None = None,
     ) -> None:
         self._sessions = sessions
+        self._identities = identities
         self._on_stored = on_stored  # e.g. wake the worker when something new arrived
         self._gate = gate or WriteGate()
         self._batch = batch
@@ -238,7 +250,9 @@ class InboundWriter:
     ) -> None:
         try:
             async with self._gate(), self._sessions() as session:
-                ids = await add_inbound_batch(session, [message for message, _ in waiting])
+                ids = await add_inbound_batch(
+                    session, self._identities, [message for message, _ in waiting]
+                )
                 await session.commit()
         except Exception as exc:  # the platform retries what was not acknowledged
             logger.exception("storing %d inbound messages failed", len(waiting))

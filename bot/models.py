@@ -44,7 +44,10 @@ class Conversation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(40))
-    user_ref: Mapped[str] = mapped_column(String(200))  # the platform's chat/user id
+    #: the user's pseudonym: a keyed hash of channel and platform id (bot/identities.py)
+    user_ref: Mapped[str] = mapped_column(String(200))
+    #: the platform id (phone number, chat id), encrypted: needed to send, for nothing else
+    address: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(8))
     mode: Mapped[str] = mapped_column(String(16), default="bot")  # bot | handover
     choices: Mapped[list[Any]] = mapped_column(default=list)  # last numbered choices offered
@@ -52,6 +55,10 @@ class Conversation(Base):
     opted_out_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # STOP
     unreachable_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     province: Mapped[str | None] = mapped_column(String(40))  # for announcements, if given
+    #: when the user was given the privacy notice (first contact)
+    notice_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: the user had everything erased; the row stays only until the confirmation is sent
+    erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
@@ -70,6 +77,8 @@ class InboundRecord(Base):
     __table_args__ = (
         UniqueConstraint("channel", "platform_id"),
         Index("ix_inbound_pending", "status", "id"),
+        Index("ix_inbound_conversation", "conversation_id", "id"),  # erasure
+        Index("ix_inbound_received", "received_at"),  # retention
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -95,6 +104,8 @@ class OutboxRecord(Base):
         Index("ix_outbox_pending", "status", "next_attempt_at", "id"),
         Index("ix_outbox_platform_id", "platform_id"),
         Index("ix_outbox_heads", "status", "conversation_id", "id"),
+        Index("ix_outbox_conversation", "conversation_id", "id"),  # erasure
+        Index("ix_outbox_inbound", "inbound_id"),  # deleting a message finds its replies
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -187,6 +198,7 @@ class HandoverNote(Base):
     """An operator's internal note on a handover; never sent to the user."""
 
     __tablename__ = "handover_notes"
+    __table_args__ = (Index("ix_handover_notes_handover", "handover_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     handover_id: Mapped[int] = mapped_column(ForeignKey("handovers.id", ondelete="CASCADE"))
@@ -266,7 +278,11 @@ class BroadcastRecipient(Base):
     """One user of one broadcast: queued once (the unique key), then the outbox row's fate."""
 
     __tablename__ = "broadcast_recipients"
-    __table_args__ = (UniqueConstraint("broadcast_id", "conversation_id"),)
+    __table_args__ = (
+        UniqueConstraint("broadcast_id", "conversation_id"),
+        Index("ix_recipients_conversation", "conversation_id"),  # erasure
+        Index("ix_recipients_outbox", "outbox_id"),  # deleting a reply finds its delivery
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
@@ -370,3 +386,16 @@ class MessageCount(Base):
     channel: Mapped[str] = mapped_column(String(40), primary_key=True)
     language: Mapped[str] = mapped_column(String(8), primary_key=True)  # "" when unknown
     messages: Mapped[int] = mapped_column(default=0)
+
+
+class DeletionRecord(Base):
+    """What an erasure or a retention purge destroyed: counts, never who or what."""
+
+    __tablename__ = "deletion_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    kind: Mapped[str] = mapped_column(String(16))  # erasure | purge
+    via: Mapped[str] = mapped_column(String(16))  # user | cli | api | schedule
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)  # table -> rows destroyed
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)

@@ -38,6 +38,7 @@ class BotTurn:
     analytics: list[AnalyticsEvent] = field(default_factory=list)  # decisions, feedback
     complaint: NewComplaint | None = None  # to record (the reply gives its reference)
     complaint_status: str | None = None  # a status asked for: the reference ("" if none)
+    erase: bool = False  # the user confirmed: erase everything of theirs (bot/erasure.py)
 
 
 def with_entity(text: str, entity: str, value: object) -> str:
@@ -97,6 +98,8 @@ class RasaClient:
                 turn.complaint = NewComplaint.from_payload(custom["complaint"])
             elif isinstance(custom, dict) and isinstance(custom.get("complaint_status"), dict):
                 turn.complaint_status = str(custom["complaint_status"].get("reference") or "")
+            elif isinstance(custom, dict) and custom.get("erase") is True:
+                turn.erase = True
             elif isinstance(custom, dict) and isinstance(custom.get("language"), str):
                 turn.language = custom["language"]
             elif isinstance(custom, dict) and isinstance(custom.get("subscriptions"), dict):

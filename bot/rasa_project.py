@@ -160,7 +160,7 @@ def write_runtime_files(settings: Settings) -> tuple[Path, Path]:
     folder = settings.data_dir / "rasa"
     folder.mkdir(parents=True, exist_ok=True)
     # the embedded profile: Rasa's SQLTrackerStore on a SQLite file next to the app database
-    tracker = {"type": "SQL", "dialect": "sqlite", "db": str(settings.data_dir / "rasa-tracker.db")}
+    tracker = {"type": "SQL", "dialect": "sqlite", "db": str(settings.rasa_tracker_path)}
     endpoints = {
         "action_endpoint": {"url": f"{settings.actions_url}/webhook"},
         "tracker_store": tracker,

@@ -22,12 +22,13 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import bindparam, delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from bot.db import WriteGate
 from bot.group_commit import GroupCommit
+from bot.identities import Identities
 from bot.models import Conversation, OutboxRecord, aware, utcnow
 from bot.rate_limit import PacedLimiter
 from channels.base import ChannelAdapter
@@ -62,6 +63,11 @@ _DUE_HEADS = (
     .order_by(OutboxRecord.next_attempt_at, OutboxRecord.id)
     .limit(HEADS_PER_ROUND)
 )  # fmt: skip
+#: an erased user's conversation, once the confirmation went (its outbox row cascades); a user
+#: who wrote again meanwhile lifted the mark and keeps the new conversation
+_FORGET = delete(Conversation).where(
+    Conversation.id == bindparam("conversation"), Conversation.erased_at.is_not(None)
+)
 
 
 class OutboxSender:
@@ -73,11 +79,13 @@ class OutboxSender:
         adapters: Callable[[str], ChannelAdapter | None],
         ready: asyncio.Event,
         *,
+        identities: Identities,
         poll_interval: float = 0.5,
         max_in_flight: int = 32,  # per channel
         gate: WriteGate | None = None,
     ) -> None:
         self._sessions = sessions
+        self._identities = identities
         self._gate = gate or WriteGate()
         self.writes = GroupCommit(sessions, self._gate)  # marks, sent rows, delivery reports
         self._adapters = adapters
@@ -173,17 +181,20 @@ class OutboxSender:
                 if conversation is None or adapter is None
                 else _blocked(row, conversation, adapter, message)
             )
+            if conversation and not conversation.address:
+                blocked = ("failed", "no address for this user (erased, or stored before 0008)")
             if blocked:
                 row.status, row.last_error = blocked
                 logger.warning("outbox %d %s: %s", row.id, row.status, row.last_error)
                 async with self._gate():
                     await session.commit()
                 return
-            assert conversation is not None and adapter is not None
-            conversation_id, user_ref, at_most_once = (
+            assert conversation is not None and adapter is not None and conversation.address
+            conversation_id, address, at_most_once, erased = (
                 conversation.id,
-                conversation.user_ref,
+                conversation.address,
                 row.kind == "proactive",
+                conversation.erased_at is not None,
             )
         gap = self._last_sent.get(conversation_id, -1e9) + adapter.chat_interval - clock
         if gap > 0:
@@ -194,8 +205,11 @@ class OutboxSender:
             if at_most_once and not await self._mark_sending(row_id):
                 return  # cancelled meanwhile
         async with self._limiter(f"{adapter.name} wire", adapter.max_per_second):
-            delivery = await adapter.send(user_ref, message)
+            delivery = await adapter.send(self._identities.open(address), message)
         self._last_sent[conversation_id] = time.monotonic()
+        if delivery.ok and erased:  # an erasure's confirmation: the user's last trace goes too
+            await self.writes.execute(_FORGET.params(conversation=conversation_id))
+            return
         if delivery.ok:  # the common case: one statement, committed with others
             sent = (
                 update(OutboxRecord)

@@ -6,6 +6,10 @@ to start with missing or placeholder secrets.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import json
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -14,7 +18,9 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.identities import Identities, new_data_key
 from bot.office_hours import OfficeHours
+from bot.retention import RetentionPolicy
 from common.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +40,7 @@ class Settings(BaseSettings):
         env_file=".env",
         env_file_encoding="utf-8",
         extra="ignore",
+        env_ignore_empty=True,  # an empty variable (as in .env.example) means the default
         populate_by_name=True,
     )
 
@@ -42,6 +49,8 @@ class Settings(BaseSettings):
     profile: Literal["embedded"] = "embedded"
     data_dir: Path = PROJECT_ROOT / "var"
     log_level: str = "INFO"
+    # text lines, or one JSON object per line for a log collector (empty: json in production)
+    log_format: Literal["text", "json"] | None = None
 
     # processes (loopback by default)
     host: str = "127.0.0.1"
@@ -62,6 +71,9 @@ class Settings(BaseSettings):
     # true: it runs inside the gateway (one process fewer, for a very small machine)
     gateway_worker: bool = False
     poll_interval: float = Field(0.05, gt=0, le=10)  # seconds between looks for queued work
+    # a user sending more than this in a minute gets one "slow down" notice, then no replies
+    # until their pace drops (the messages are kept, marked "limited")
+    user_messages_per_minute: int = Field(30, ge=1)
 
     # app database (SQLite file under data_dir when empty)
     database_url: str = ""
@@ -115,6 +127,8 @@ class Settings(BaseSettings):
     # True: up to 3 buttons go as Twilio Content quick replies instead of numbered choices
     twilio_quick_replies: bool = Field(False, validation_alias=_env("TWILIO_QUICK_REPLIES"))
     max_webhook_bytes: int = Field(262_144, ge=1024)  # larger request bodies get 413
+    # the sandbox chat at / (anyone can talk to the bot there): on, except in production
+    sandbox: bool | None = None
 
     # announcement topics users can subscribe to (names per language, words that name them)
     topics_file: Path = PROJECT_ROOT / "bot" / "topics.yml"
@@ -131,12 +145,26 @@ class Settings(BaseSettings):
     # admin API
     admin_token: SecretStr = SecretStr("")
 
+    # personal data (see bot/identities.py and the README's "Privacy"): the key of the keyed
+    # hash that stands for a user id, and the Fernet keys that encrypt the ids needed to send,
+    # newest first (comma-separated). Made once under data_dir when empty, except in production.
+    pseudonym_key: SecretStr = SecretStr("")
+    data_keys: SecretStr = SecretStr("")
+    # retention (bot/retention.py): conversations and what they hold, media links; the purge
+    # runs every purge_interval_hours in the gateway (0: only `uyum data purge`)
+    # the full privacy notice the first-contact message links to (the gateway's /privacy page
+    # when empty)
+    privacy_notice_url: str = ""
+    retention_days: int = Field(180, ge=1)
+    media_retention_days: int = Field(30, ge=1)
+    purge_interval_hours: float = Field(24.0, ge=0)
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if self.env != "production":
             return self
         problems = []
-        names = ["admin_token", "rasa_token"]
+        names = ["admin_token", "rasa_token", "pseudonym_key", "data_keys"]
         if self.telegram_enabled and self.telegram_mode == "webhook":
             names.append("telegram_webhook_secret")
         for name in names:
@@ -165,6 +193,14 @@ class Settings(BaseSettings):
         return OfficeHours.parse(self.office_hours, self.office_timezone)
 
     @property
+    def log_style(self) -> str:
+        return self.log_format or ("json" if self.env == "production" else "text")
+
+    @property
+    def sandbox_enabled(self) -> bool:
+        return self.sandbox if self.sandbox is not None else self.env != "production"
+
+    @property
     def telegram_enabled(self) -> bool:
         return bool(self.telegram_bot_token.get_secret_value())
 
@@ -179,6 +215,21 @@ class Settings(BaseSettings):
     @property
     def app_database_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'uyum.db'}"
+
+    @property
+    def privacy_url(self) -> str:
+        return self.privacy_notice_url or f"{self.public_base_url.rstrip('/')}/privacy"
+
+    @property
+    def retention(self) -> RetentionPolicy:
+        return RetentionPolicy(
+            dt.timedelta(days=self.retention_days), dt.timedelta(days=self.media_retention_days)
+        )
+
+    @property
+    def rasa_tracker_path(self) -> Path:
+        """The SQLite file of Rasa's tracker store (the embedded profile)."""
+        return self.data_dir / "rasa-tracker.db"
 
     @property
     def rasa_url(self) -> str:
@@ -212,6 +263,30 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_hex(24), encoding="utf-8")  # never starts with "-"
         self.rasa_token = SecretStr(path.read_text(encoding="utf-8").strip())
         return self.rasa_token.get_secret_value()
+
+    def identities(self) -> Identities:
+        """Pseudonyms and encrypted addresses under the configured keys.
+
+        Without configured keys (a developer's machine, tests), keys are made once and kept
+        in ``data_dir/secret-keys.json`` (mode 600); production refuses to start without them.
+        """
+        pseudonym_key = self.pseudonym_key.get_secret_value()
+        data_keys = [k.strip() for k in self.data_keys.get_secret_value().split(",") if k.strip()]
+        if not pseudonym_key or not data_keys:
+            path = self.data_dir / "secret-keys.json"
+            if not path.exists():  # made whole, then linked: processes starting together agree
+                self.data_dir.mkdir(parents=True, exist_ok=True)
+                made = {"pseudonym_key": secrets.token_hex(32), "data_keys": [new_data_key()]}
+                draft = path.with_name(f"{path.name}.{os.getpid()}")
+                draft.touch(mode=0o600)
+                draft.write_text(json.dumps(made), encoding="utf-8")
+                with contextlib.suppress(FileExistsError):
+                    os.link(draft, path)
+                draft.unlink()
+            kept = json.loads(path.read_text(encoding="utf-8"))
+            pseudonym_key = pseudonym_key or kept["pseudonym_key"]
+            data_keys = data_keys or kept["data_keys"]
+        return Identities(pseudonym_key, data_keys)
 
 
 @lru_cache(maxsize=1)

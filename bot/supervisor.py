@@ -16,6 +16,8 @@ import httpx
 
 from bot.settings import Settings
 from common.errors import PortInUseError, ServiceError
+from common.logs import json_line
+from common.redact import redact
 
 COLOURS = {"rasa": "35", "actions": "36", "gateway": "32", "worker": "33"}
 STOP_GRACE_SECONDS = 10.0
@@ -31,6 +33,7 @@ class Child:
     env: dict[str, str]
     restart: bool = False  # a crashed child is started again (workers); else all stop
     nice: int = 0  # lower CPU priority (Unix niceness) for work that is not latency-critical
+    json_logs: bool = False  # its output is passed on as JSON lines (common/logs.py)
     restarts: int = 0
     process: asyncio.subprocess.Process | None = None
     pump: asyncio.Task[None] | None = field(default=None, repr=False)
@@ -54,12 +57,18 @@ def _prefix(name: str) -> str:
 
 
 async def _pump(child: Child) -> None:
+    """The child's output on ours, redacted again: Rasa and Sanic log through their own
+    handlers, not through common.logs. With JSON logs, lines that are not JSON are wrapped."""
     assert child.process and child.process.stdout
     prefix = _prefix(child.name)
     async for raw in child.process.stdout:
         line = raw.decode("utf-8", errors="replace").rstrip()
-        if line:
-            print(prefix + line, flush=True)
+        if not line:
+            continue
+        if child.json_logs:
+            print(line if line.startswith('{"time"') else json_line(child.name, line), flush=True)
+        else:
+            print(prefix + redact(line), flush=True)
 
 
 async def _start(child: Child) -> None:

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import analytics, complaints, db, texts
+from bot import analytics, complaints, db, erasure, texts
 from bot.audit import console_event
 from bot.db import WriteGate
 from bot.handover import (
@@ -32,6 +35,7 @@ from bot.office_hours import OfficeHours
 from bot.outbox import write_outbox
 from bot.protection import is_protection_case
 from bot.rasa_client import BotTurn, HandoverRequest, RasaClient
+from bot.rasa_tracker import RasaTrackers
 from bot.settings import Settings, get_settings
 from bot.subscriptions import SubscriptionChange, apply_change
 from bot.topics import load_topics
@@ -43,6 +47,7 @@ from knowledge_base.language import SUPPORTED, detect_language
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
+FLOOD_WINDOW_SECONDS = 60  # a user's messages are counted over this window
 CONCURRENT_CONVERSATIONS = 8
 
 
@@ -60,8 +65,18 @@ class ConversationWorker:
         gate: WriteGate | None = None,
         office: OfficeHours | None = None,
         topics_file: Path | None = None,
+        trackers: RasaTrackers | None = None,
+        privacy_url: str | None = None,
+        retention_days: int | None = None,
+        flood_limit: int | None = None,
     ) -> None:
         self._sessions = sessions
+        self._flood_limit = flood_limit or get_settings().user_messages_per_minute
+        self._privacy = {
+            "url": privacy_url or get_settings().privacy_url,
+            "days": str(retention_days or get_settings().retention_days),
+        }
+        self._trackers = trackers or RasaTrackers(get_settings().rasa_tracker_path)
         self._office = office or get_settings().office
         self._topics = load_topics(topics_file or get_settings().topics_file)
         self._gate = gate or WriteGate()
@@ -144,11 +159,19 @@ class ConversationWorker:
                 conversation.language = detect_language(
                     text, current=conversation.language, hint=record.language_hint
                 ).lang
+            flood = 0 if control else await self._flood(session, record)
+            if flood > 1:  # told already: silence until the user slows down (the message stays)
+                async with self._gate():
+                    record.status, record.processed_at = "limited", utcnow()
+                    await session.commit()
+                return True
             if conversation.mode == "handover" and not control:
                 await self._to_operator(session, record, conversation)
                 return True
             replies = (
-                None
+                [OutboundMessage(texts.text("slow_down", conversation.language))]
+                if flood
+                else None
                 if control
                 else _local_replies(
                     conversation, text, has_media=bool(record.media or record.location)
@@ -180,10 +203,52 @@ class ConversationWorker:
                 replies = await self._carry_out(session, conversation, turn)
                 if not control:
                     await analytics.count_message(session, conversation)
-                await write_outbox(session, conversation, record.id, replies, adapter)
+                if not control and conversation.notice_at is None:  # first contact
+                    conversation.notice_at = utcnow()
+                    replies = _with_notice(replies, conversation.language, self._privacy)
+                replying_to: int | None = record.id
+                if turn.erase:  # the message itself goes too; the confirmation is all that stays
+                    await self._erase(session, record, conversation)
+                    replying_to = None
+                await write_outbox(session, conversation, replying_to, replies, adapter)
                 await session.commit()
+            if turn.erase:  # after the commit: a failure here leaves it to the retention purge
+                try:
+                    await self._trackers.forget([conversation.rasa_sender])
+                except Exception:
+                    logger.exception("erasing the dialogue history failed; the purge will")
         self.outbox_ready.set()
         return True
+
+    async def _flood(self, session: AsyncSession, record: InboundRecord) -> int:
+        """0 within the user's rate; 1 for the first message over it (it gets a notice);
+        more for the ones after it in the same window (they get nothing)."""
+        since = record.received_at - dt.timedelta(seconds=FLOOD_WINDOW_SECONDS)
+        recent = await session.scalar(
+            select(func.count())
+            .select_from(InboundRecord)
+            .where(
+                InboundRecord.conversation_id == record.conversation_id,
+                InboundRecord.id <= record.id,
+                InboundRecord.received_at > since,
+                ~InboundRecord.platform_id.startswith(CONTROL_PREFIX),
+            )
+        )
+        return max(0, int(recent or 0) - self._flood_limit)
+
+    async def _erase(
+        self, session: AsyncSession, record: InboundRecord, conversation: Conversation
+    ) -> None:
+        """The user confirmed erasure: everything of theirs, in this transaction."""
+        started = time.perf_counter()
+        await session.flush()
+        session.expunge(record)  # deleted with the rest below
+        erasure.record(
+            session,
+            "user",
+            await erasure.erase_conversation(session, conversation, keep_for_reply=True),
+            started,
+        )
 
     async def _carry_out(
         self, session: AsyncSession, conversation: Conversation, turn: BotTurn
@@ -315,6 +380,18 @@ async def _resolve_buttons(
     return text
 
 
+def _with_notice(
+    replies: list[OutboundMessage], language: str | None, values: dict[str, str]
+) -> list[OutboundMessage]:
+    """The privacy notice under the first reply's text (one message more would arrive out of
+    step with the conversation on a slow phone), or on its own when there is no reply."""
+    notice = texts.text("privacy_notice", language, **values)
+    if not replies:
+        return [OutboundMessage(notice)]
+    last = replies[-1]
+    return [*replies[:-1], dataclasses.replace(last, text=f"{last.text}\n\n{notice}")]
+
+
 def _apology(conversation: Conversation) -> OutboundMessage:
     return OutboundMessage(texts.text("technical_problem", conversation.language))
 
@@ -363,6 +440,29 @@ async def pending_counts(session: AsyncSession) -> dict[str, int]:
     }
 
 
+def make_worker(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    rasa: RasaClient,
+    adapters: Callable[[str], ChannelAdapter | None],
+    gate: WriteGate,
+) -> ConversationWorker:
+    """The worker as the settings configure it (in the gateway, or a process of its own)."""
+    return ConversationWorker(
+        sessions,
+        rasa,
+        adapters,
+        poll_interval=settings.poll_interval,
+        gate=gate,
+        office=settings.office,
+        topics_file=settings.topics_file,
+        trackers=RasaTrackers(settings.rasa_tracker_path),
+        privacy_url=settings.privacy_url,
+        retention_days=settings.retention_days,
+        flood_limit=settings.user_messages_per_minute,
+    )
+
+
 async def run_worker(settings: Settings) -> None:
     """``uyum serve worker``: the conversation worker in a process of its own.
 
@@ -375,14 +475,12 @@ async def run_worker(settings: Settings) -> None:
     engine = db.make_engine(settings.app_database_url)
     adapters = build_adapters(settings)
     rasa = RasaClient(settings.rasa_url, settings.ensure_rasa_token())
-    worker = ConversationWorker(
+    worker = make_worker(
+        settings,
         db.make_sessionmaker(engine),
         rasa,
         adapters.get,
-        poll_interval=settings.poll_interval,
-        gate=db.WriteGate(settings.app_database_url),
-        office=settings.office,
-        topics_file=settings.topics_file,
+        db.WriteGate(settings.app_database_url),
     )
     logger.info("conversation worker ready")
     try:

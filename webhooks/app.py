@@ -13,30 +13,47 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from bot import db
+from bot import db, erasure
 from bot.adapters import build_adapters
 from bot.broadcast_runner import BroadcastRunner
 from bot.inbound import InboundWriter
 from bot.rasa_client import RasaClient
+from bot.rasa_tracker import RasaTrackers
+from bot.retention import RetentionJob
 from bot.sender import OutboxSender
 from bot.settings import Settings, get_settings
-from bot.worker import ConversationWorker
+from bot.worker import make_worker
 from common.errors import BadRequestError, UyumError
 from webhooks.console_feed import ConsoleFeed
 from webhooks.routes import (
     broadcast_api,
     console,
+    data_api,
     feedback_api,
     health,
     operator_api,
+    privacy,
     sandbox,
     telegram,
     whatsapp,
 )
+from webhooks.security import SecurityHeaders
 from webhooks.state import GatewayState
 from webhooks.telegram_polling import poll_updates
 
 logger = logging.getLogger(__name__)
+
+#: the routes anyone may call without signing in (each checked by tests/webhooks and
+#: bench/privacy.py; everything else answers 401/403). The channel webhooks are not here:
+#: without the platform's signature they answer 403 like any other.
+PUBLIC_ROUTES = {
+    ("GET", "/health"),  # what is up; no data
+    ("GET", "/health/live"),
+    ("GET", "/privacy"),  # the privacy notice users are sent to
+    ("POST", "/api/v1/auth/login"),  # signing in (rate limited)
+    ("GET", "/sandbox/api/messages"),  # the sandbox chat: off in production (UYUM_SANDBOX)
+    ("POST", "/sandbox/api/messages"),
+}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -50,29 +67,37 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         adapters = build_adapters(settings)
         gate = db.WriteGate(settings.app_database_url)
         rasa = RasaClient(settings.rasa_url, settings.ensure_rasa_token())
-        worker = ConversationWorker(
-            sessions,
-            rasa,
-            adapters.get,
-            poll_interval=settings.poll_interval,
-            gate=gate,
-            office=settings.office,
-            topics_file=settings.topics_file,
-        )
+        identities = settings.identities()
+        async with sessions() as session:  # rows stored before pseudonyms existed
+            await erasure.pseudonymise_legacy(session, identities)
+        worker = make_worker(settings, sessions, rasa, adapters.get, gate)
         sender = OutboxSender(
             sessions,
             adapters.get,
             worker.outbox_ready,
+            identities=identities,
             poll_interval=settings.poll_interval,
             gate=gate,
         )
-        inbound = InboundWriter(sessions, gate=gate, on_stored=worker.notify)
+        inbound = InboundWriter(sessions, identities, gate=gate, on_stored=worker.notify)
         feed = ConsoleFeed(sessions, gate)
         runner = BroadcastRunner(
             sessions, gate, adapters.get, settings.fallback_order, worker.outbox_ready
         )
+        trackers = RasaTrackers(settings.rasa_tracker_path)
         state = GatewayState(
-            settings, engine, sessions, gate, rasa, adapters, inbound, worker, sender, feed
+            settings,
+            engine,
+            sessions,
+            gate,
+            rasa,
+            adapters,
+            inbound,
+            worker,
+            sender,
+            feed,
+            identities,
+            trackers,
         )
         state.tasks = [
             asyncio.create_task(inbound.run()),
@@ -80,6 +105,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             asyncio.create_task(feed.run()),
             asyncio.create_task(runner.run()),
         ]
+        if settings.purge_interval_hours:
+            retention = RetentionJob(
+                sessions,
+                trackers,
+                settings.retention,
+                gate,
+                settings.purge_interval_hours * 3600,
+            )
+            state.tasks.append(asyncio.create_task(retention.run()))
         if settings.gateway_worker:
             state.tasks.append(asyncio.create_task(worker.run()))
         if adapters.telegram and settings.telegram_mode == "polling":
@@ -101,13 +135,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await engine.dispose()
 
     app = FastAPI(title="Uyum gateway", version="0.1.0", lifespan=lifespan)
+    app.add_middleware(SecurityHeaders)
     app.include_router(health.router)
-    app.include_router(sandbox.router)
+    app.include_router(privacy.router)
+    if settings.sandbox_enabled:
+        app.include_router(sandbox.router)
     app.include_router(telegram.router)
     app.include_router(whatsapp.router)
     app.include_router(operator_api.router)
     app.include_router(broadcast_api.router)
     app.include_router(feedback_api.router)
+    app.include_router(data_api.router)
     app.include_router(console.router)
     app.mount("/console/static", StaticFiles(directory=console.STATIC), name="console-static")
 

@@ -9,8 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.adapters import Adapters
 from bot.db import WriteGate
+from bot.identities import Identities
 from bot.inbound import InboundWriter
 from bot.rasa_client import RasaClient
+from bot.rasa_tracker import RasaTrackers
 from bot.sender import OutboxSender
 from bot.settings import Settings
 from bot.worker import ConversationWorker
@@ -34,6 +36,8 @@ class GatewayState:
     worker: ConversationWorker
     sender: OutboxSender
     console_feed: ConsoleFeed
+    identities: Identities
+    trackers: RasaTrackers
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     _kb_content: Content | None = None

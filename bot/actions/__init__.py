@@ -8,6 +8,7 @@ from bot.actions.complaints import (
     ActionSubmitComplaint,
     ValidateComplaintForm,
 )
+from bot.actions.erasure import ActionEraseData
 from bot.actions.faq import ActionAnswerQuestion
 from bot.actions.handover import ActionFeedback, ActionRequestHandover
 from bot.actions.language import ActionSetLanguage
@@ -19,6 +20,7 @@ __all__ = [
     "ActionAskComplaintCategory",
     "ActionAskComplaintText",
     "ActionComplaintStatus",
+    "ActionEraseData",
     "ActionFeedback",
     "ActionRequestHandover",
     "ActionSetLanguage",

@@ -22,7 +22,6 @@ FALLBACKS_BEFORE_A_PERSON = 2
 
 # Intents whose services are not built yet are answered by the entry that explains them.
 INTENT_ENTRIES = {
-    "delete_my_data": "privacy-and-data",
     "stop": "privacy-and-data",
 }
 

@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot import texts
 from bot.actions import (
     ActionAnswerQuestion,
+    ActionEraseData,
     ActionFeedback,
     ActionRequestHandover,
     ActionSetLanguage,
@@ -259,3 +260,59 @@ async def test_snapshot_named_language_is_set() -> None:
     messages, events = await run(ActionSetLanguage(), snapshot("choose_language_fa.json"))
     assert events == [{"event": "slot", "name": "language", "value": "fa", "timestamp": None}]
     assert custom(messages) == [{"language": "fa"}]
+
+
+def after_erasure_question(answer: str, intent: str, *, asked_last: bool = True) -> Tracker:
+    """A tracker where the bot asked "delete everything?" and the user now answers."""
+    latest = {"text": answer, "intent": {"name": intent, "confidence": 0.9}, "entities": []}
+    events: list[dict[str, Any]] = [
+        {"event": "user", "text": "verilerimi sil", "parse_data": {}},
+        {"event": "action", "name": "action_erase_data"},
+        {"event": "bot", "text": texts.text("erasure_question", "tr")},
+        {"event": "action", "name": "action_listen"},
+    ]
+    if not asked_last:  # something else was said and answered in between
+        events += [
+            {"event": "user", "text": "kurslar?", "parse_data": {}},
+            {"event": "action", "name": "action_answer_question"},
+            {"event": "action", "name": "action_listen"},
+        ]
+    events.append({"event": "user", "text": answer, "parse_data": latest})
+    return Tracker(
+        "c1",
+        {"language": "tr", "erasure_asked": True},
+        latest,
+        events,
+        False,
+        None,
+        {},
+        "action_listen",
+    )
+
+
+async def test_delete_my_data_is_asked_back_with_yes_and_no() -> None:
+    messages, events = await run(
+        ActionEraseData(), tracker("verilerimi sil", "delete_my_data", language="tr")
+    )
+    [question] = said(messages)
+    assert question["text"] == texts.text("erasure_question", "tr")
+    assert [b["payload"] for b in question["buttons"]] == ["/affirm", "/deny"]
+    assert custom(messages) == []  # nothing is erased yet
+    assert events == [{"event": "slot", "timestamp": None, "name": "erasure_asked", "value": True}]
+
+
+async def test_yes_to_the_question_erases_and_no_keeps() -> None:
+    messages, events = await run(ActionEraseData(), after_erasure_question("evet", "affirm"))
+    assert [m["text"] for m in said(messages)] == [texts.text("erased", "tr")]
+    assert custom(messages) == [{"erase": True}]
+    assert events[0]["value"] is False
+    messages, _ = await run(ActionEraseData(), after_erasure_question("hayır", "deny"))
+    assert [m["text"] for m in said(messages)] == [texts.text("erasure_kept", "tr")]
+    assert custom(messages) == []
+
+
+async def test_a_yes_to_something_else_erases_nothing() -> None:
+    later = after_erasure_question("evet", "affirm", asked_last=False)
+    messages, events = await run(ActionEraseData(), later)
+    assert custom(messages) == [] and messages == [{**messages[0], "response": "utter_ok"}]
+    assert events[0]["value"] is False

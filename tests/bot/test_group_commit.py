@@ -15,6 +15,7 @@ from bot import db
 from bot.group_commit import GroupCommit
 from bot.inbound import conversation_for
 from bot.models import OutboxRecord
+from tests.identities import IDENTITIES
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
 async def test_concurrent_writes_share_transactions(engine: AsyncEngine) -> None:
     sessions = db.make_sessionmaker(engine)
     async with sessions() as session:
-        conversation = await conversation_for(session, "sandbox-telegram", "u1")
+        conversation = await conversation_for(session, IDENTITIES, "sandbox-telegram", "u1")
         session.add_all(
             OutboxRecord(conversation_id=conversation.id, body={"text": str(i)}) for i in range(40)
         )

@@ -10,6 +10,7 @@ from bot import db
 from bot.inbound import add_inbound_batch, conversation_for, store_inbound
 from bot.models import InboundRecord, OutboxRecord
 from channels.messages import InboundMessage
+from tests.identities import IDENTITIES
 
 
 async def test_a_batch_stores_each_message_once_and_reopens_the_window(tmp_path: Path) -> None:
@@ -19,8 +20,8 @@ async def test_a_batch_stores_each_message_once_and_reopens_the_window(tmp_path:
     sessions = db.make_sessionmaker(engine)
     first = InboundMessage("whatsapp", "whatsapp:+905551", "SM1", "selam")
     async with sessions() as session:
-        assert await store_inbound(session, first) is not None
-        conversation = await conversation_for(session, "whatsapp", "whatsapp:+905551")
+        assert await store_inbound(session, IDENTITIES, first) is not None
+        conversation = await conversation_for(session, IDENTITIES, "whatsapp", "whatsapp:+905551")
         session.add(
             OutboxRecord(conversation_id=conversation.id, body={"text": "late"}, status="held")
         )
@@ -33,7 +34,7 @@ async def test_a_batch_stores_each_message_once_and_reopens_the_window(tmp_path:
         InboundMessage("telegram", "43", "7", "merhaba"),
     ]
     async with sessions() as session:
-        ids = await add_inbound_batch(session, batch)
+        ids = await add_inbound_batch(session, IDENTITIES, batch)
         await session.commit()
     assert [i is not None for i in ids] == [False, True, False, True, True]
     async with sessions() as session:

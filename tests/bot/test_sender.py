@@ -19,6 +19,7 @@ from bot.inbound import conversation_for, store_inbound
 from bot.models import OutboxRecord, utcnow
 from bot.sender import OutboxSender
 from channels.messages import Delivery, InboundMessage, OutboundMessage, Template
+from tests.identities import IDENTITIES
 
 
 @dataclass
@@ -62,7 +63,7 @@ async def queue(
     template: Template | None = None,
 ) -> None:
     async with sessions() as session:
-        conversation = await conversation_for(session, channel, user)
+        conversation = await conversation_for(session, IDENTITIES, channel, user)
         for text in texts:
             body = OutboundMessage(text, template=template).as_json()
             session.add(OutboxRecord(conversation_id=conversation.id, body=body, kind=kind))
@@ -89,7 +90,13 @@ async def test_order_per_chat_and_the_gap_between_messages(
     channel = ScriptedChannel(chat_interval=0.3)
     await queue(sessions, "scripted", "a", ["a1", "a2", "a3"])
     await queue(sessions, "scripted", "b", ["b1", "b2", "b3"])
-    sender = OutboxSender(sessions, {"scripted": channel}.get, asyncio.Event(), poll_interval=0.05)
+    sender = OutboxSender(
+        sessions,
+        {"scripted": channel}.get,
+        asyncio.Event(),
+        identities=IDENTITIES,
+        poll_interval=0.05,
+    )
     await run_until_settled(sender, 1.2)
     for user in ("a", "b"):
         mine = [(text, at) for who, text, at in channel.accepted if who == user]
@@ -106,7 +113,13 @@ async def test_overall_rate_limit(sessions: async_sessionmaker[AsyncSession]) ->
     channel = ScriptedChannel(max_per_second=10)
     for user in range(25):
         await queue(sessions, "scripted", f"u{user}", ["hello"])
-    sender = OutboxSender(sessions, {"scripted": channel}.get, asyncio.Event(), poll_interval=0.05)
+    sender = OutboxSender(
+        sessions,
+        {"scripted": channel}.get,
+        asyncio.Event(),
+        identities=IDENTITIES,
+        poll_interval=0.05,
+    )
     await run_until_settled(sender, 1.5)
     sent = sorted(at for _, _, at in channel.accepted)
     assert max(sum(1 for u in sent if t <= u < t + 1.0) for t in sent) <= 10  # in any second
@@ -118,7 +131,13 @@ async def test_retry_after_and_server_errors_are_retried_then_sent_once(
 ) -> None:
     channel = ScriptedChannel(script=[Delivery(ok=False, retry_after=0.4, error="429")])
     await queue(sessions, "scripted", "a", ["first", "second"])
-    sender = OutboxSender(sessions, {"scripted": channel}.get, asyncio.Event(), poll_interval=0.05)
+    sender = OutboxSender(
+        sessions,
+        {"scripted": channel}.get,
+        asyncio.Event(),
+        identities=IDENTITIES,
+        poll_interval=0.05,
+    )
     await run_until_settled(sender, 0.25)
     assert channel.accepted == []  # "second" waits behind "first"
     await run_until_settled(sender, 0.6)
@@ -136,7 +155,13 @@ async def test_blocked_user_fails_for_good_and_gets_no_proactive_messages(
     gone = Delivery(ok=False, permanent=True, user_gone=True, error="Forbidden: bot was blocked")
     channel = ScriptedChannel(script=[gone])
     await queue(sessions, "scripted", "a", ["reply"])
-    sender = OutboxSender(sessions, {"scripted": channel}.get, asyncio.Event(), poll_interval=0.05)
+    sender = OutboxSender(
+        sessions,
+        {"scripted": channel}.get,
+        asyncio.Event(),
+        identities=IDENTITIES,
+        poll_interval=0.05,
+    )
     await run_until_settled(sender, 0.3)
     await queue(sessions, "scripted", "a", ["announcement"], kind="proactive")
     await run_until_settled(sender, 0.3)
@@ -149,12 +174,18 @@ async def test_opted_out_users_get_replies_but_no_proactive_messages(
 ) -> None:
     channel = ScriptedChannel()
     async with sessions() as session:
-        conversation = await conversation_for(session, "scripted", "a")
+        conversation = await conversation_for(session, IDENTITIES, "scripted", "a")
         conversation.opted_out_at = utcnow()
         await session.commit()
     await queue(sessions, "scripted", "a", ["announcement"], kind="proactive")
     await queue(sessions, "scripted", "a", ["reply"])
-    sender = OutboxSender(sessions, {"scripted": channel}.get, asyncio.Event(), poll_interval=0.05)
+    sender = OutboxSender(
+        sessions,
+        {"scripted": channel}.get,
+        asyncio.Event(),
+        identities=IDENTITIES,
+        poll_interval=0.05,
+    )
     await run_until_settled(sender, 0.3)
     assert [text for _, text, _ in channel.accepted] == ["reply"]
     assert await statuses(sessions) == ["skipped", "sent"]
@@ -165,20 +196,30 @@ async def test_whatsapp_window_holds_free_text_until_the_user_writes(
 ) -> None:
     channel = ScriptedChannel(name="whatsapp", session_window=True)
     async with sessions() as session:
-        await store_inbound(session, InboundMessage("whatsapp", "whatsapp:+90555", "SM1", "selam"))
-        conversation = await conversation_for(session, "whatsapp", "whatsapp:+90555")
+        await store_inbound(
+            session, IDENTITIES, InboundMessage("whatsapp", "whatsapp:+90555", "SM1", "selam")
+        )
+        conversation = await conversation_for(session, IDENTITIES, "whatsapp", "whatsapp:+90555")
         conversation.last_inbound_at = utcnow() - dt.timedelta(hours=25)
         await session.commit()
     await queue(sessions, "whatsapp", "whatsapp:+90555", ["operator's late answer"])
     await queue(
         sessions, "whatsapp", "whatsapp:+90555", ["x"], template=Template("HX1", {"1": "x"})
     )
-    sender = OutboxSender(sessions, {"whatsapp": channel}.get, asyncio.Event(), poll_interval=0.05)
+    sender = OutboxSender(
+        sessions,
+        {"whatsapp": channel}.get,
+        asyncio.Event(),
+        identities=IDENTITIES,
+        poll_interval=0.05,
+    )
     await run_until_settled(sender, 0.3)
     assert [text for _, text, _ in channel.accepted] == ["x"]  # only the template went
     assert await statuses(sessions) == ["held", "sent"]
     async with sessions() as session:  # the user writes again: the window opens
-        await store_inbound(session, InboundMessage("whatsapp", "whatsapp:+90555", "SM2", "?"))
+        await store_inbound(
+            session, IDENTITIES, InboundMessage("whatsapp", "whatsapp:+90555", "SM2", "?")
+        )
     await run_until_settled(sender, 0.3)
     assert [text for _, text, _ in channel.accepted] == ["x", "operator's late answer"]
 
@@ -202,7 +243,13 @@ async def test_an_announcement_on_the_wire_at_a_crash_is_not_sent_again(
     dying = DyingChannel()
     await queue(sessions, "scripted", "a", ["announcement"], kind="proactive")
     await queue(sessions, "scripted", "b", ["reply"])
-    first = OutboxSender(sessions, {"scripted": dying}.get, asyncio.Event(), poll_interval=0.05)
+    first = OutboxSender(
+        sessions,
+        {"scripted": dying}.get,
+        asyncio.Event(),
+        identities=IDENTITIES,
+        poll_interval=0.05,
+    )
     task = asyncio.create_task(first.run())
     await asyncio.wait_for(dying.on_the_wire.wait(), 5)
     await asyncio.sleep(0.1)
@@ -211,7 +258,13 @@ async def test_an_announcement_on_the_wire_at_a_crash_is_not_sent_again(
     await asyncio.gather(task, return_exceptions=True)
 
     after = ScriptedChannel()
-    second = OutboxSender(sessions, {"scripted": after}.get, asyncio.Event(), poll_interval=0.05)
+    second = OutboxSender(
+        sessions,
+        {"scripted": after}.get,
+        asyncio.Event(),
+        identities=IDENTITIES,
+        poll_interval=0.05,
+    )
     await run_until_settled(second, 0.3)
     assert [text for _, text, _ in after.accepted] == ["reply"]  # a reply is never lost
     async with sessions() as session:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from bot import rasa_project
+from bot.identities import new_data_key
 from bot.settings import Settings
 
 
@@ -26,11 +28,17 @@ def test_production_refuses_placeholders() -> None:
             rasa_token="y" * 20,
             _env_file=None,
         )
-    ok = Settings(env="production", admin_token="a" * 20, rasa_token="c" * 20, _env_file=None)
+    keys: dict[str, Any] = {"pseudonym_key": "p" * 32, "data_keys": new_data_key()}
+    with pytest.raises(ValidationError, match="UYUM_PSEUDONYM_KEY, UYUM_DATA_KEYS"):
+        Settings(env="production", admin_token="a" * 20, rasa_token="c" * 20, _env_file=None)
+    ok = Settings(
+        env="production", admin_token="a" * 20, rasa_token="c" * 20, _env_file=None, **keys
+    )
     assert ok.env == "production"
     with pytest.raises(ValidationError, match="UYUM_TELEGRAM_WEBHOOK_SECRET"):
         Settings(
             env="production",
+            **keys,
             admin_token="a" * 20,
             rasa_token="c" * 20,
             telegram_bot_token="1:abc",

@@ -20,9 +20,18 @@ from bot.models import Handover, InboundRecord, OutboxRecord
 from bot.office_hours import OfficeHours
 from bot.operators import add_operator
 from bot.rasa_client import RasaClient, with_entity
+from bot.settings import get_settings
 from bot.worker import ConversationWorker, pending_counts
 from channels.messages import InboundMessage, Media
 from channels.sandbox import Mailbox, SandboxChannel
+from tests.identities import IDENTITIES
+
+PRIVACY_URL = "https://uyum.example.org/privacy"
+
+
+def with_notice(text: str, lang: str) -> str:
+    """A first reply: the privacy notice follows the text."""
+    return f"{text}\n\n" + texts.text("privacy_notice", lang, url=PRIVACY_URL, days="180")
 
 
 def closed_port() -> int:
@@ -56,17 +65,27 @@ async def _process(
     adapter = SandboxChannel("whatsapp", Mailbox())
     rasa = RasaClient(rasa_url, "token", timeout=2)
     worker = ConversationWorker(
-        sessions, rasa, {adapter.name: adapter}.get, poll_interval=0.05, retry_delay=0.01
+        sessions,
+        rasa,
+        {adapter.name: adapter}.get,
+        poll_interval=0.05,
+        retry_delay=0.01,
+        privacy_url=PRIVACY_URL,
+        retention_days=180,
     )
     async with sessions() as session:
         if messages is None:
             first = InboundMessage("sandbox-whatsapp", "u1", "m1", "مرحبا، كيف أجدد الإقامة؟")
-            assert await store_inbound(session, first) is not None
-            assert await store_inbound(session, first) is None  # a platform retry is dropped
-            await store_inbound(session, InboundMessage("sandbox-whatsapp", "u1", "m2", "شكرا"))
+            assert await store_inbound(session, IDENTITIES, first) is not None
+            assert (
+                await store_inbound(session, IDENTITIES, first) is None
+            )  # a platform retry is dropped
+            await store_inbound(
+                session, IDENTITIES, InboundMessage("sandbox-whatsapp", "u1", "m2", "شكرا")
+            )
             assert (await pending_counts(session))["inbound_waiting"] == 2
         for message in messages or []:
-            await store_inbound(session, message)
+            await store_inbound(session, IDENTITIES, message)
     task = asyncio.create_task(worker.run())
     try:
         for _ in range(200):
@@ -94,7 +113,7 @@ async def test_rasa_down_gets_an_apology_in_the_users_language(tmp_path: Path) -
     ]
     apology = texts.text("technical_problem", "ar")
     assert [(o.inbound_id, o.body["text"]) for o in outbox] == [
-        (inbound[0].id, apology),
+        (inbound[0].id, with_notice(apology, "ar")),
         (inbound[1].id, apology),
     ]
 
@@ -109,7 +128,7 @@ async def test_a_silent_rasa_still_gets_the_user_one_reply(tmp_path: Path) -> No
         server.server_close()
     assert [(r.status, r.attempts) for r in inbound] == [("done", 0), ("done", 0)]
     apology = texts.text("technical_problem", "ar")
-    assert [o.body["text"] for o in outbox] == [apology, apology]
+    assert [o.body["text"] for o in outbox] == [with_notice(apology, "ar"), apology]
 
 
 async def test_opt_out_keywords_and_media_are_answered_without_rasa(tmp_path: Path) -> None:
@@ -122,7 +141,9 @@ async def test_opt_out_keywords_and_media_are_answered_without_rasa(tmp_path: Pa
     inbound, outbox = await _process(tmp_path, f"http://127.0.0.1:{closed_port()}", messages)
     assert [(r.status, r.attempts) for r in inbound] == [("done", 0)] * 3  # Rasa was never asked
     assert [o.body["text"] for o in outbox] == [
-        texts.text("text_only", "fa") + "\n\n1. " + texts.text("talk_to_person", "fa"),
+        with_notice(texts.text("text_only", "fa"), "fa")
+        + "\n\n1. "
+        + texts.text("talk_to_person", "fa"),
         texts.text("opted_out", "fa"),
         texts.text("opted_in", "fa"),
     ]
@@ -195,7 +216,7 @@ async def test_a_person_holds_the_chat_the_bot_is_silent_then_resumes(tmp_path: 
     async def settle(*messages: InboundMessage) -> list[OutboxRecord]:
         async with sessions() as session:
             for message in messages:
-                await store_inbound(session, message)
+                await store_inbound(session, IDENTITIES, message)
         worker.notify()
         for _ in range(200):
             await asyncio.sleep(0.02)
@@ -256,3 +277,20 @@ def test_a_payload_carries_the_gateways_language() -> None:
     assert with_entity("hello", "conversation_language", "en") == "hello"
     assert with_entity("/broken{", "conversation_language", "en") == "/broken{"
     assert with_entity("/emergency", "conversation_language", None) == "/emergency"
+
+
+async def test_a_flood_gets_one_polite_notice_then_silence(tmp_path: Path) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _SilentRasa)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    burst = [InboundMessage("sandbox-whatsapp", "u1", f"f{i}", f"merhaba {i}") for i in range(35)]
+    try:
+        inbound, outbox = await _process(
+            tmp_path, f"http://127.0.0.1:{server.server_address[1]}", burst
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    limit = get_settings().user_messages_per_minute
+    assert [r.status for r in inbound] == ["done"] * (limit + 1) + ["limited"] * (34 - limit)
+    assert len(outbox) == limit + 1  # an answer each, then one notice, then nothing
+    assert outbox[-1].body["text"] == texts.text("slow_down", "tr")

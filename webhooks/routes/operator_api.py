@@ -228,6 +228,14 @@ async def conversation(conversation_id: int, console: ConsoleDep) -> dict[str, A
             .order_by(HandoverNote.id)
         )
     ).all()
+    audit(
+        session,
+        console.operator.id,
+        "conversation_read",
+        visible[0].id,
+        conversation_id=conversation_id,
+    )
+    await session.commit()
     return {
         "conversation": {
             "id": found.id,
