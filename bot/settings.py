@@ -127,6 +127,7 @@ class Settings(BaseSettings):
     # True: up to 3 buttons go as Twilio Content quick replies instead of numbered choices
     twilio_quick_replies: bool = Field(False, validation_alias=_env("TWILIO_QUICK_REPLIES"))
     max_webhook_bytes: int = Field(262_144, ge=1024)  # larger request bodies get 413
+    max_request_bytes: int = Field(1_048_576, ge=1024)  # the same for every other request
     # the sandbox chat at / (anyone can talk to the bot there): on, except in production
     sandbox: bool | None = None
 

@@ -37,7 +37,7 @@ from webhooks.routes import (
     telegram,
     whatsapp,
 )
-from webhooks.security import SecurityHeaders
+from webhooks.security import BodyLimit, SecurityHeaders
 from webhooks.state import GatewayState
 from webhooks.telegram_polling import poll_updates
 
@@ -135,6 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await engine.dispose()
 
     app = FastAPI(title="Uyum gateway", version="0.1.0", lifespan=lifespan)
+    app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
     app.add_middleware(SecurityHeaders)
     app.include_router(health.router)
     app.include_router(privacy.router)

@@ -1,4 +1,5 @@
-"""Security headers on every gateway response (a plain ASGI middleware: no per-request task).
+"""Security headers on every gateway response, and a cap on request bodies (plain ASGI
+middlewares: no per-request task).
 
 Pages and API answers may not be framed by another site or sniffed into another type, and
 leak no referrer; the console page sets a stricter Content-Security-Policy of its own. Over
@@ -7,6 +8,8 @@ from trusted addresses) browsers are told to use HTTPS only from then on (HSTS).
 """
 
 from __future__ import annotations
+
+import json
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -40,3 +43,53 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class BodyLimit:
+    """Requests with a body over ``limit`` bytes get 413 before any route reads them (the
+    channel webhooks keep their own, smaller limit)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.limit:
+            await _too_large(send, self.limit)
+            return
+        seen, answered = 0, False
+
+        async def counted() -> Message:
+            """The body as it streams; past the limit, 413 is sent and the route sees the
+            client gone (whatever it answers then is dropped)."""
+            nonlocal seen, answered
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit and not answered:
+                answered = True
+                await _too_large(send, self.limit)
+            return {"type": "http.disconnect"} if answered else message
+
+        async def unless_answered(message: Message) -> None:
+            if not answered:
+                await send(message)
+
+        await self.app(scope, counted, unless_answered)
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = json.dumps({"error": f"request body over {limit} bytes"}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", b"%d" % len(body)),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import sqlite3
 import time
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import db, erasure, retention
 from bot.identities import Identities, new_data_key
-from bot.inbound import conversation_for, store_inbound
+from bot.inbound import InboundWriter, conversation_for, store_inbound
 from bot.models import (
     Base,
     Complaint,
@@ -293,3 +294,36 @@ def test_every_table_with_a_user_is_covered_by_erasure() -> None:
         if any(fk.column.table.name == "conversations" for fk in table.foreign_keys)
     }
     assert pointing <= erased
+
+
+async def test_a_purge_during_live_traffic_loses_no_other_message(
+    sessions: async_sessionmaker[AsyncSession], trackers: RasaTrackers
+) -> None:
+    """Old conversations go while new users write: every new message is stored and waits."""
+    long_ago = utcnow() - dt.timedelta(days=400)
+    async with sessions() as session:
+        for i in range(120):
+            await a_user_with_everything(session, f"whatsapp:+9055522{i:05d}", messages=5)
+        await session.execute(update(InboundRecord).values(received_at=long_ago, status="done"))
+        await session.execute(update(Conversation).values(last_inbound_at=long_ago))
+        await session.execute(delete(Subscription))
+        await session.commit()
+    gate = db.WriteGate("sqlite+aiosqlite://")
+    writer = InboundWriter(sessions, IDENTITIES, gate=gate)
+    writing = asyncio.create_task(writer.run())
+    await asyncio.sleep(0)
+
+    async def live(n: int) -> int | None:
+        message = InboundMessage("telegram", f"{8000 + n % 40}", f"live-{n}", f"question {n}")
+        return await writer.store(message)
+
+    purging = asyncio.create_task(
+        retention.purge(sessions, trackers, retention.RetentionPolicy(), via="cli", gate=gate)
+    )
+    stored = await asyncio.gather(*(live(n) for n in range(300)))
+    counts = await purging
+    writing.cancel()
+    assert None not in stored and counts["conversations"] == 120
+    async with sessions() as session:
+        left = (await session.scalars(select(InboundRecord.platform_id))).all()
+    assert sorted(left) == sorted(f"live-{n}" for n in range(300))
