@@ -17,7 +17,7 @@ import httpx
 from bot.settings import Settings
 from common.errors import PortInUseError, ServiceError
 from common.logs import json_line
-from common.redact import redact
+from common.redact import redact_log
 
 COLOURS = {"rasa": "35", "actions": "36", "gateway": "32", "worker": "33"}
 STOP_GRACE_SECONDS = 10.0
@@ -68,7 +68,7 @@ async def _pump(child: Child) -> None:
         if child.json_logs:
             print(line if line.startswith('{"time"') else json_line(child.name, line), flush=True)
         else:
-            print(prefix + redact(line), flush=True)
+            print(prefix + redact_log(line), flush=True)
 
 
 async def _start(child: Child) -> None:

@@ -1,10 +1,11 @@
 """Logging for every Uyum process: one line per record, personal data taken out.
 
-Every record passes :func:`common.redact.redact` (phone numbers, e-mails, identity numbers,
-IBANs) after formatting, exception text included, so a number inside an error message or a
-library's log line does not reach the log. The code itself never logs message bodies or
-platform user ids (conversations are named by their database id). With ``json`` (the
-default in production) each line is a JSON object for a log collector.
+Every record passes :func:`common.redact.redact_log` (message texts as Rasa logs them, phone
+numbers, e-mails, identity numbers, IBANs) after formatting, exception text included, so a
+number inside an error message or a library's log line does not reach the log. The code
+itself never logs message bodies or platform user ids (conversations are named by their
+database id). With ``json`` (the default in production) each line is a JSON object for a
+log collector.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import json
 import logging
 import sys
 
-from common.redact import redact
+from common.redact import redact_log
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -23,7 +24,7 @@ class RedactingFormatter(logging.Formatter):
     """Formats as usual, then redacts the whole line (message, arguments, traceback)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
+        return redact_log(super().format(record))
 
 
 class JsonFormatter(logging.Formatter):
@@ -34,10 +35,10 @@ class JsonFormatter(logging.Formatter):
             "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(),
             "level": record.levelname,
             "logger": record.name,
-            "message": redact(record.getMessage()),
+            "message": redact_log(record.getMessage()),
         }
         if record.exc_info:
-            line["exception"] = redact(self.formatException(record.exc_info))
+            line["exception"] = redact_log(self.formatException(record.exc_info))
         return json.dumps(line, ensure_ascii=False)
 
 
@@ -45,7 +46,7 @@ def json_line(source: str, text: str) -> str:
     """Another program's log line (Rasa's, Sanic's) as one of ours, redacted."""
     now = dt.datetime.now(dt.UTC).isoformat()
     return json.dumps(
-        {"time": now, "level": "INFO", "logger": source, "message": redact(text)},
+        {"time": now, "level": "INFO", "logger": source, "message": redact_log(text)},
         ensure_ascii=False,
     )
 

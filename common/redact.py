@@ -17,8 +17,16 @@ IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?\d){10,30}\b", re.IGNORECASE)
 # a run of digits with the separators people type inside phone numbers and ids
 NUMBER = re.compile(r"(?<![\w])[+]?\(?\d(?:[\d\s().\-/]*\d)?")
 MIN_DIGITS = 7
-# dates and year ranges look like numbers but carry the question ("01.02.2025", "2024-2025")
-KEEP = re.compile(r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}\s*[-/]\s*\d{4}")
+# dates and year ranges look like numbers but carry the question ("01.02.2025", "2024-2025");
+# so do ISO dates, with the hour that follows them in a log line ("2026-12-02 06:01:57")
+KEEP = re.compile(
+    r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}\s*[-/]\s*\d{4}|(?:19|20)\d{2}-\d{2}-\d{2}(?:[ T]\d{2})?"
+)
+# a message's text as other programs log it (Rasa's error events: "text": "...", also in the
+# locals of a traceback), quoted JSON- or Python-style
+MESSAGE_FIELD = re.compile(
+    r"""(["'](?:text|user_message)["']\s*:\s*)(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')"""
+)
 
 
 def _number(match: re.Match[str]) -> str:
@@ -39,3 +47,8 @@ def redact(text: str) -> str:
     text = EMAIL.sub("[email]", text)
     text = IBAN.sub("[iban]", text)
     return NUMBER.sub(_number, text)
+
+
+def redact_log(line: str) -> str:
+    """A log line with message texts and then personal data taken out."""
+    return redact(MESSAGE_FIELD.sub(r'\1"[message]"', line))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from common.redact import redact
+from common.redact import redact, redact_log
 
 
 @pytest.mark.parametrize(
@@ -37,3 +37,15 @@ def test_personal_data_is_replaced_by_a_tag(text: str, expected: str) -> None:
 )
 def test_questions_without_personal_data_are_unchanged(text: str) -> None:
     assert redact(text) == text
+
+
+def test_log_lines_lose_message_texts_but_keep_their_time() -> None:
+    rasa = (
+        '2026-12-02 06:01:57 ERROR rasa.core.channels.rest - {"text": "my number is \\"0532\\"",'
+        ' "event": "rest.message.received.failure", "locals": {\'text\': \'merhaba\'}}'
+    )
+    line = redact_log(rasa)
+    assert line.startswith("2026-12-02 06:01:57 ERROR")
+    assert "0532" not in line and "merhaba" not in line
+    assert line.count('"[message]"') == 2 and "rest.message.received.failure" in line
+    assert redact_log("sent 2 replies to +90 532 111 22 33") == "sent 2 replies to [phone]"

@@ -70,9 +70,9 @@ def test_delete_my_data_asks_then_erases_everything_on_whatsapp(
 ) -> None:
     user = WhatsAppUser(platforms, stack.gateway)
     user.say("merhaba")
-    user.say("duyurulara abone olmak istiyorum")
-    user.say("1")  # the first topic of the menu
-    user.say("Türkçe kursuna nasıl kayıt olurum?", expect=1)
+    [subscribed] = user.say("sağlık haberleri için abone olmak istiyorum")
+    assert subscribed["text"].startswith(texts.text("subscribed", "tr", topics="Sağlık"))
+    user.say("Türkçe kursuna nasıl kayıt olurum?")
     conversation = conversation_id(stack, "whatsapp", user.number)
     assert conversation is not None
     before = rows_left(stack, conversation)
