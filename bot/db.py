@@ -37,7 +37,8 @@ def make_engine(url: str) -> AsyncEngine:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     # SQLite connections are cheap and hold nothing between transactions: allow many
     pool = {"pool_size": 10, "max_overflow": 40} if parsed.get_backend_name() == "sqlite" else {}
-    engine = create_async_engine(url, pool_pre_ping=True, **pool)
+    # hide_parameters: a failed statement's error must not carry what users wrote into a log
+    engine = create_async_engine(url, pool_pre_ping=True, hide_parameters=True, **pool)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine

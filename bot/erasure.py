@@ -24,6 +24,7 @@ from collections import Counter
 from sqlalchemy import Delete, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import WriteGate
 from bot.identities import Identities
 from bot.models import (
     BroadcastRecipient,
@@ -43,7 +44,6 @@ from common.errors import BadRequestError
 
 logger = logging.getLogger(__name__)
 
-VIAS = ("user", "cli", "api")
 _PHONE_NOISE = re.compile(r"[\s\-().]")
 
 
@@ -76,15 +76,18 @@ async def erase_conversation(
 ) -> Counter[str]:
     """Delete what the conversation holds, in the caller's transaction; rows per table.
 
-    ``keep_for_reply``: the conversation row stays, emptied and marked erased, so the
-    confirmation written after this can still be delivered.
+    ``keep_for_reply``: the conversation row stays, marked erased, with only its channel,
+    language, encrypted address and times, so the confirmation written after this can still
+    be delivered (the sender then deletes it).
     """
     counts: Counter[str] = Counter()
+    if keep_for_reply:  # marked first: the row is locked, a message arriving now waits for us
+        conversation.erased_at, conversation.notice_at = utcnow(), None
+        await session.flush()
     for name, statement in _statements(conversation.id):
         result = await session.execute(statement, execution_options={"synchronize_session": False})
         counts[name] = int(result.rowcount or 0)  # type: ignore[attr-defined]
     if keep_for_reply:
-        conversation.erased_at, conversation.notice_at = utcnow(), None
         conversation.mode, conversation.choices, conversation.province = "bot", [], None
         conversation.opted_out_at = None
     else:
@@ -93,16 +96,16 @@ async def erase_conversation(
     return +counts
 
 
-def record(session: AsyncSession, via: str, counts: Counter[str], started: float) -> None:
+def record(session: AsyncSession, via: str, counts: Counter[str], started: float) -> DeletionRecord:
     """The erasure's trace: how much went, how long it took; never whose."""
-    session.add(
-        DeletionRecord(
-            kind="erasure", via=via, counts=dict(counts), seconds=time.perf_counter() - started
-        )
+    entry = DeletionRecord(
+        kind="erasure", via=via, counts=dict(counts), seconds=time.perf_counter() - started
     )
+    session.add(entry)
+    return entry
 
 
-def platform_id(channel: str, user: str) -> str:
+def platform_user_id(channel: str, user: str) -> str:
     """The id a platform knows the user by, as the webhooks store it.
 
     WhatsApp numbers are accepted as written ("+90 555 123 45 67") and stored the way
@@ -129,22 +132,39 @@ async def erase_user(
     user: str,
     *,
     via: str,
+    gate: WriteGate | None = None,
 ) -> None:
-    """Erase one user of one channel (CLI, admin API). Known or not, the outcome looks the
-    same to the caller; the record says how much went."""
+    """Erase one user of one channel (CLI, admin API); the caller hears the same whether the
+    user existed or not (only the deletion log, for admins, counts what went).
+
+    The app's rows go in one transaction, then Rasa's events (should that fail, the retention
+    purge sweeps events whose conversation is gone); the record then gets their count.
+    """
+    gate = gate or WriteGate()
     started = time.perf_counter()
-    ref = identities.pseudonym(channel, platform_id(channel, user))
-    conversation = await session.scalar(
-        select(Conversation).where(Conversation.channel == channel, Conversation.user_ref == ref)
-    )
-    counts: Counter[str] = Counter()
-    sender = conversation.rasa_sender if conversation else None
-    if conversation is not None:
-        counts = await erase_conversation(session, conversation)
+    ref = identities.pseudonym(channel, platform_user_id(channel, user))
+    async with gate():
+        conversation = await session.scalar(
+            select(Conversation)
+            .where(Conversation.channel == channel, Conversation.user_ref == ref)
+            .with_for_update()
+        )
+        sender = conversation.rasa_sender if conversation else None
+        counts: Counter[str] = Counter()
+        if conversation is not None:
+            counts = await erase_conversation(session, conversation)
+        entry = record(session, via, counts, started)
+        await session.commit()
     if sender:
-        counts["dialogue_events"] = await trackers.forget([sender])
-    record(session, via, counts, started)
-    await session.commit()
+        try:
+            events = await trackers.forget([sender])
+        except Exception:
+            logger.exception("erasing the dialogue history failed; the purge will")
+            return
+        async with gate():
+            entry.counts = {**entry.counts, "dialogue_events": events}
+            entry.seconds = time.perf_counter() - started
+            await session.commit()
     logger.info("erasure done (%s)", via)
 
 

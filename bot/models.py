@@ -22,6 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+RASA_SENDER_PREFIX = "c"  # Rasa knows a conversation as c<id>: no phone number leaves us
+
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
@@ -40,7 +42,8 @@ class Conversation(Base):
     """One user on one channel."""
 
     __tablename__ = "conversations"
-    __table_args__ = (UniqueConstraint("channel", "user_ref"),)
+    # ids are never reused (SQLite too): Rasa knows a conversation by its id
+    __table_args__ = (UniqueConstraint("channel", "user_ref"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(40))
@@ -67,7 +70,11 @@ class Conversation(Base):
     @property
     def rasa_sender(self) -> str:
         """The id Rasa knows the conversation by: no phone number leaves the gateway."""
-        return f"c{self.id}"
+        return rasa_sender(self.id)
+
+
+def rasa_sender(conversation_id: int) -> str:
+    return f"{RASA_SENDER_PREFIX}{conversation_id}"
 
 
 class InboundRecord(Base):

@@ -27,6 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
+from bot.models import RASA_SENDER_PREFIX
+
 _EVENTS = Table(
     "events",
     MetaData(),
@@ -34,8 +36,6 @@ _EVENTS = Table(
     Column("sender_id", String(255)),
     Column("timestamp", Float),
 )
-
-SENDER_PREFIX = "c"  # bot/models.py: Conversation.rasa_sender
 
 
 class RasaTrackers:
@@ -49,7 +49,7 @@ class RasaTrackers:
         if not self._path.exists():
             yield None
             return
-        engine = create_async_engine(f"sqlite+aiosqlite:///{self._path}")
+        engine = create_async_engine(f"sqlite+aiosqlite:///{self._path}", hide_parameters=True)
         try:
             async with engine.begin() as connection:
                 await connection.exec_driver_sql("PRAGMA busy_timeout=10000")
@@ -72,17 +72,14 @@ class RasaTrackers:
             return 0
         return await self._delete(_EVENTS.c.sender_id.in_(sender_ids))
 
-    async def purge(self, before: dt.datetime, live: set[str]) -> int:
-        """Delete events older than ``before``, and every event of a sender not in ``live``
-        (a conversation erased or purged while its tracker could not be reached)."""
-        orphans = await self._senders_not_in(live)
-        return await self._delete(_EVENTS.c.timestamp < before.timestamp()) + (
-            await self.forget(sorted(orphans))
-        )
+    async def delete_before(self, before: dt.datetime) -> int:
+        """Delete every event older than ``before``; how many."""
+        return await self._delete(_EVENTS.c.timestamp < before.timestamp())
 
-    async def _senders_not_in(self, live: set[str]) -> set[str]:
+    async def senders(self) -> set[str]:
+        """The conversations Rasa holds events of (``c<id>``)."""
         async with self._connection() as connection:
             if connection is None:
                 return set()
             senders = await connection.scalars(select(_EVENTS.c.sender_id).distinct())
-            return {s for s in senders if s.startswith(SENDER_PREFIX)} - live
+            return {s for s in senders if s.startswith(RASA_SENDER_PREFIX)}

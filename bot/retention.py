@@ -2,7 +2,7 @@
 
 ``UYUM_RETENTION_DAYS`` (180) bounds messages, replies, closed handovers, console events,
 closed complaints, unanswered questions and Rasa's dialogue history; media references
-(links to photos and voice notes on the platform) go sooner, after
+(links to photos and voice notes on the platform) and shared locations go sooner, after
 ``UYUM_MEDIA_RETENTION_DAYS`` (30). A conversation silent for the retention period goes as
 a whole unless the user still subscribes to announcements (their consent is the reason to
 keep it). Anything still waiting to be handled or sent is never touched, and work is done in
@@ -47,6 +47,7 @@ from bot.models import (
     OutboxRecord,
     Subscription,
     UnansweredQuestion,
+    rasa_sender,
     utcnow,
 )
 from bot.rasa_tracker import RasaTrackers
@@ -69,8 +70,11 @@ def _ids(model: type, *where: ColumnElement[bool]) -> Delete:
     return delete(model).where(model.id.in_(batch))  # type: ignore[attr-defined]
 
 
-#: an inbound message that still holds links to media (JSON null counts as none)
-_has_media = InboundRecord.media.is_not(None) & (cast(InboundRecord.media, Text) != "null")
+#: an inbound message that still holds links to media or a location (JSON null is none)
+_has_media = or_(
+    InboundRecord.media.is_not(None) & (cast(InboundRecord.media, Text) != "null"),
+    InboundRecord.location.is_not(None) & (cast(InboundRecord.location, Text) != "null"),
+)
 
 
 def _steps(now: dt.datetime, policy: RetentionPolicy) -> list[tuple[str, Delete | Update]]:
@@ -89,7 +93,7 @@ def _steps(now: dt.datetime, policy: RetentionPolicy) -> list[tuple[str, Delete 
                     .limit(BATCH)
                 )
             )
-            .values(media=null()),  # SQL NULL (None would be stored as JSON null)
+            .values(media=null(), location=null()),  # SQL NULL (None: JSON null)
         ),
         (
             "messages",
@@ -142,7 +146,13 @@ def _silent_conversations(now: dt.datetime, policy: RetentionPolicy) -> object:
         & ~waiting
     )
     forgotten = Conversation.erased_at < now - ERASED_GRACE
-    return select(Conversation).where(or_(silent, forgotten)).limit(BATCH)
+    # locked (PostgreSQL): a user writing now waits, then starts a new conversation
+    return (
+        select(Conversation)
+        .where(or_(silent, forgotten))
+        .limit(BATCH)
+        .with_for_update(skip_locked=True)
+    )
 
 
 async def purge(
@@ -174,9 +184,13 @@ async def purge(
             await session.commit()
         if len(silent) < BATCH:
             break
+    # Rasa's senders before the conversations: one made in between is not taken for an orphan
+    held = await trackers.senders()
     async with sessions() as session:
-        live = {f"c{cid}" for cid in await session.scalars(select(Conversation.id))}
-    counts["dialogue_events"] = await trackers.purge(now - policy.conversations, live)
+        live = {rasa_sender(cid) for cid in await session.scalars(select(Conversation.id))}
+    # events past their time, and those of conversations gone while Rasa's store was busy
+    counts["dialogue_events"] = await trackers.delete_before(now - policy.conversations)
+    counts["dialogue_events"] += await trackers.forget(sorted(held - live))
     counts = +counts
     async with gate(), sessions() as session:
         session.add(

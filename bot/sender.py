@@ -22,7 +22,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-from sqlalchemy import bindparam, delete, exists, select, update
+from sqlalchemy import Delete, delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -33,6 +33,7 @@ from bot.models import Conversation, OutboxRecord, aware, utcnow
 from bot.rate_limit import PacedLimiter
 from channels.base import ChannelAdapter
 from channels.messages import Delivery, OutboundMessage
+from common.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -63,11 +64,14 @@ _DUE_HEADS = (
     .order_by(OutboxRecord.next_attempt_at, OutboxRecord.id)
     .limit(HEADS_PER_ROUND)
 )  # fmt: skip
-#: an erased user's conversation, once the confirmation went (its outbox row cascades); a user
-#: who wrote again meanwhile lifted the mark and keeps the new conversation
-_FORGET = delete(Conversation).where(
-    Conversation.id == bindparam("conversation"), Conversation.erased_at.is_not(None)
-)
+
+
+def _forget(conversation_id: int) -> Delete:
+    """An erased user's conversation, once the confirmation went (its outbox row cascades); a
+    user who wrote again meanwhile lifted the mark and keeps the conversation."""
+    return delete(Conversation).where(
+        Conversation.id == conversation_id, Conversation.erased_at.is_not(None)
+    )
 
 
 class OutboxSender:
@@ -181,18 +185,18 @@ class OutboxSender:
                 if conversation is None or adapter is None
                 else _blocked(row, conversation, adapter, message)
             )
-            if conversation and not conversation.address:
-                blocked = ("failed", "no address for this user (erased, or stored before 0008)")
+            address = self._address(conversation)
+            if conversation and address is None:
+                blocked = ("failed", "no address for this user that the configured keys open")
             if blocked:
                 row.status, row.last_error = blocked
                 logger.warning("outbox %d %s: %s", row.id, row.status, row.last_error)
                 async with self._gate():
                     await session.commit()
                 return
-            assert conversation is not None and adapter is not None and conversation.address
-            conversation_id, address, at_most_once, erased = (
+            assert conversation is not None and adapter is not None and address is not None
+            conversation_id, at_most_once, erased = (
                 conversation.id,
-                conversation.address,
                 row.kind == "proactive",
                 conversation.erased_at is not None,
             )
@@ -205,11 +209,10 @@ class OutboxSender:
             if at_most_once and not await self._mark_sending(row_id):
                 return  # cancelled meanwhile
         async with self._limiter(f"{adapter.name} wire", adapter.max_per_second):
-            delivery = await adapter.send(self._identities.open(address), message)
+            delivery = await adapter.send(address, message)
         self._last_sent[conversation_id] = time.monotonic()
-        if delivery.ok and erased:  # an erasure's confirmation: the user's last trace goes too
-            await self.writes.execute(_FORGET.params(conversation=conversation_id))
-            return
+        if delivery.ok and erased and await self.writes.execute(_forget(conversation_id)):
+            return  # an erasure's confirmation went: the user's last trace went with it
         if delivery.ok:  # the common case: one statement, committed with others
             sent = (
                 update(OutboxRecord)
@@ -231,6 +234,16 @@ class OutboxSender:
             _failed(row, conversation, delivery)
             async with self._gate():
                 await session.commit()
+
+    def _address(self, conversation: Conversation | None) -> str | None:
+        """The user's platform id, or None when there is none the configured keys open."""
+        if conversation is None or not conversation.address:
+            return None
+        try:
+            return self._identities.open(conversation.address)
+        except ConfigError:
+            logger.error("conversation %d: its address does not open", conversation.id)
+            return None
 
     async def _mark_sending(self, row_id: int) -> bool:
         marked = await self.writes.execute(

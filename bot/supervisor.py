@@ -65,8 +65,9 @@ async def _pump(child: Child) -> None:
         line = raw.decode("utf-8", errors="replace").rstrip()
         if not line:
             continue
-        if child.json_logs:
-            print(line if line.startswith('{"time"') else json_line(child.name, line), flush=True)
+        if child.json_logs:  # our own processes' lines are JSON already
+            own = line.startswith('{"time"')
+            print(redact_log(line) if own else json_line(child.name, line), flush=True)
         else:
             print(prefix + redact_log(line), flush=True)
 

@@ -159,7 +159,10 @@ class ConversationWorker:
                 conversation.language = detect_language(
                     text, current=conversation.language, hint=record.language_hint
                 ).lang
-            flood = 0 if control else await self._flood(session, record)
+            protection = not control and is_protection_case(text)
+            # a person in danger, or talking to an operator, is never told to slow down
+            exempt = control or protection or conversation.mode == "handover"
+            flood = 0 if exempt else await self._flood(session, record)
             if flood > 1:  # told already: silence until the user slows down (the message stays)
                 async with self._gate():
                     record.status, record.processed_at = "limited", utcnow()
@@ -186,7 +189,6 @@ class ConversationWorker:
                     return True  # Rasa is unreachable: the message waits for the next attempt
                 turn = BotTurn(replies)
             else:
-                protection = not control and is_protection_case(text)
                 # a protection case: the emergency numbers first, then a person, first in line
                 asked = await self._ask_rasa(
                     session, record, conversation, "/emergency" if protection else text
@@ -383,8 +385,9 @@ async def _resolve_buttons(
 def _with_notice(
     replies: list[OutboundMessage], language: str | None, values: dict[str, str]
 ) -> list[OutboundMessage]:
-    """The privacy notice under the first reply's text (one message more would arrive out of
-    step with the conversation on a slow phone), or on its own when there is no reply."""
+    """The first turn's last reply with the privacy notice under its text (a message more
+    would arrive out of step with the conversation on a slow phone; its buttons stay last),
+    or the notice on its own when there is no reply."""
     notice = texts.text("privacy_notice", language, **values)
     if not replies:
         return [OutboundMessage(notice)]

@@ -52,7 +52,7 @@ def number_choices(message: OutboundMessage, limit: int = 10) -> OutboundMessage
 def resolve_choice(text: str, choices: list[Button]) -> str | None:
     """The payload of a numbered choice when ``text`` is just its number."""
     stripped = text.strip().translate(_DIGITS)
-    if stripped.isdigit() and 1 <= int(stripped) <= len(choices):
+    if stripped.isdecimal() and 1 <= int(stripped) <= len(choices):  # "²" is a digit, not a number
         return choices[int(stripped) - 1].payload
     return None
 

@@ -107,17 +107,37 @@ def parse_update(payload: dict[str, Any]) -> InboundMessage | None:
     """
     if not isinstance(payload.get("update_id"), int):
         raise ValueError("not a Telegram update: no update_id")
+    # python-telegram-bot checks no types: a malformed update (no chat, a date out of range, a
+    # number for a text) fails anywhere past de_json, or passes with a field of the wrong type
     try:
         update = Update.de_json(payload)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        if update is None:
+            raise ValueError("empty")
+        if update.callback_query is not None:
+            message = _from_callback(update.update_id, update.callback_query)
+        elif update.message is not None and update.message.chat.type == "private":
+            message = _from_message(update.update_id, update.message)
+        else:
+            return None  # edited messages, channel posts, group chats, member updates…
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         raise ValueError(f"not a Telegram update ({exc.__class__.__name__})") from None
-    if update is None:
-        raise ValueError("not a Telegram update")
-    if update.callback_query is not None:
-        return _from_callback(update.update_id, update.callback_query)
-    if update.message is not None and update.message.chat.type == "private":
-        return _from_message(update.update_id, update.message)
-    return None  # edited messages, channel posts, group chats, member updates…
+    if message is not None and not _well_typed(message):
+        raise ValueError("not a Telegram update (a field has the wrong type)")
+    return message
+
+
+def _well_typed(message: InboundMessage) -> bool:
+    """False when a field kept a JSON type it may not have (storing it would fail the whole
+    batch of messages stored with it)."""
+    number = (int, float)
+    return (
+        isinstance(message.text, str)
+        and isinstance(message.language_hint, str | None)
+        and all(
+            isinstance(m.ref, str) and isinstance(m.content_type, str | None) for m in message.media
+        )
+        and all(isinstance(x, number) and not isinstance(x, bool) for x in message.location or ())
+    )
 
 
 def _from_message(update_id: int, message: Message) -> InboundMessage | None:

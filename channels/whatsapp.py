@@ -214,6 +214,8 @@ def parse_form(form: Mapping[str, str]) -> InboundMessage | None:
             location = (float(form["Latitude"]), float(form["Longitude"]))
         except ValueError:
             raise ValueError("Latitude/Longitude are not numbers") from None
+        if not (abs(location[0]) <= 90 and abs(location[1]) <= 180):  # also NaN and infinity
+            raise ValueError("Latitude/Longitude are not a place on Earth")
     text = (form.get("ButtonPayload") or form.get("Body") or "").strip()
     return InboundMessage(
         channel="whatsapp",

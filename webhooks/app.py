@@ -43,17 +43,27 @@ from webhooks.telegram_polling import poll_updates
 
 logger = logging.getLogger(__name__)
 
-#: the routes anyone may call without signing in (each checked by tests/webhooks and
-#: bench/privacy.py; everything else answers 401/403). The channel webhooks are not here:
-#: without the platform's signature they answer 403 like any other.
-PUBLIC_ROUTES = {
-    ("GET", "/health"),  # what is up; no data
-    ("GET", "/health/live"),
-    ("GET", "/privacy"),  # the privacy notice users are sent to
-    ("POST", "/api/v1/auth/login"),  # signing in (rate limited)
-    ("GET", "/sandbox/api/messages"),  # the sandbox chat: off in production (UYUM_SANDBOX)
-    ("POST", "/sandbox/api/messages"),
+#: the routes anyone may call without signing in: (method, path) -> why. Everything else
+#: answers 401/403 (tests/webhooks/test_route_auth.py, bench/privacy.py).
+PUBLIC_ROUTES: dict[tuple[str, str], str] = {
+    ("GET", "/health"): "the monitoring probe; component states and counts, no personal data",
+    ("GET", "/health/live"): "the liveness probe; answers {ok: true} and nothing else",
+    ("GET", "/privacy"): "the privacy notice every user is sent a link to",
+    ("POST", "/api/v1/auth/login"): "the sign-in itself (throttled per username)",
+    ("GET", "/console"): "the console page shell; everything it shows comes from the API",
+    ("GET", "/"): "the sandbox chat page (not mounted in production)",
+    ("GET", "/sandbox/api/messages"): "the sandbox chat's API (not mounted in production)",
+    ("POST", "/sandbox/api/messages"): "the sandbox chat's API (not mounted in production)",
+    # FastAPI's own pages: the API's description, no data
+    ("GET", "/openapi.json"): "the API's schema (no data)",
+    ("GET", "/docs"): "Swagger UI for the schema (no data)",
+    ("GET", "/docs/oauth2-redirect"): "part of Swagger UI (no data)",
+    ("GET", "/redoc"): "ReDoc for the schema (no data)",
 }
+#: mounted apps (prefix -> why): they are not routes with methods
+PUBLIC_MOUNTS = {"/console/static": "the console page's own script and style"}
+# Not listed, so checked: the channel webhooks answer 403 without the Telegram secret or the
+# Twilio signature, exactly like an API route without a session.
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

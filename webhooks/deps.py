@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 
 from common.errors import PayloadTooLargeError
 from webhooks.state import GatewayState
@@ -34,3 +34,7 @@ async def limited_body(request: Request, state: StateDep) -> bytes:
 
 
 BodyDep = Annotated[bytes, Depends(limited_body)]
+
+#: a row id in a path: ids are 32-bit in PostgreSQL (64-bit in SQLite), so a larger number is
+#: a 422 here instead of an overflow in the database driver (a 500)
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]

@@ -20,7 +20,7 @@ DEFAULTS = {
     "Content-Security-Policy": "frame-ancestors 'none'",
     "Referrer-Policy": "no-referrer",
 }
-HSTS = "max-age=31536000; includeSubDomains"
+HSTS = "max-age=31536000"  # this host only: the office's other sites are not ours to decide
 
 
 class SecurityHeaders:

@@ -13,6 +13,7 @@ from telegram.error import TelegramError
 
 from bot.inbound import InboundWriter
 from channels.telegram import ALLOWED_UPDATES, TelegramChannel, parse_update
+from common.errors import ServiceError
 
 logger = logging.getLogger(__name__)
 
@@ -36,11 +37,16 @@ async def poll_updates(
             await asyncio.sleep(5)
             continue
         for update in updates:
-            offset = update.update_id + 1
             try:
                 message = parse_update(update.to_dict())
             except ValueError as exc:
                 logger.warning("Telegram update %d ignored: %s", update.update_id, exc)
-                continue
+                message = None
             if message is not None:
-                await inbound.store(message)
+                try:
+                    await inbound.store(message)
+                except ServiceError as exc:  # Telegram keeps it: fetched again from ``offset``
+                    logger.warning("storing a Telegram update failed (%s); retrying in 5 s", exc)
+                    await asyncio.sleep(5)
+                    break
+            offset = update.update_id + 1  # confirmed to Telegram only once stored

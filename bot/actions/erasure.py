@@ -4,9 +4,9 @@ The action only talks: ``delete_my_data`` gets the question with Yes / No button
 on WhatsApp, or a typed yes / no) and sets ``erasure_asked``; the answer to that question
 comes back here. Yes sends the confirmation with a custom payload ``{"erase": true}``, and
 the gateway's worker erases everything in the same transaction that writes the
-confirmation. A yes to anything else (the question was not the bot's last word) is an
-ordinary yes. Only the user's own conversation can be erased this way: whatever they write
-(a phone number, a name), the erasure is of the sender.
+confirmation. A yes to anything else (the question was not the bot's last word, or was
+answered already) is an ordinary yes. Only the user's own conversation can be erased this
+way: whatever they write (a phone number, a name), the erasure is of the sender.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class ActionEraseData(Action):
                 ],
             )
             return [SlotSet(SLOT, True)]
-        if not _question_was_last(tracker):
+        if not (tracker.get_slot(SLOT) and _question_was_last(tracker)):
             dispatcher.utter_message(response="utter_ok")
         elif intent == "affirm":
             dispatcher.utter_message(text=texts.text("erased", lang))

@@ -173,14 +173,17 @@ async def test_an_unknown_user_is_answered_like_a_known_one(
 
 
 def test_user_ids_are_read_as_people_write_them() -> None:
-    assert erasure.platform_id("whatsapp", " +90 (555) 111-00-01 ") == "whatsapp:+905551110001"
-    assert erasure.platform_id("whatsapp", "whatsapp:+905551110001") == "whatsapp:+905551110001"
-    assert erasure.platform_id("whatsapp", "905551110001") == "whatsapp:+905551110001"
-    assert erasure.platform_id("telegram", "12345") == "12345"
+    number = "whatsapp:+905551110001"
+    assert erasure.platform_user_id("whatsapp", " +90 (555) 111-00-01 ") == number
+    assert (
+        erasure.platform_user_id("whatsapp", "whatsapp:+905551110001") == number
+    )
+    assert erasure.platform_user_id("whatsapp", "905551110001") == number
+    assert erasure.platform_user_id("telegram", "12345") == "12345"
     with pytest.raises(BadRequestError, match="not a phone number"):
-        erasure.platform_id("whatsapp", "alice")
+        erasure.platform_user_id("whatsapp", "alice")
     with pytest.raises(BadRequestError):
-        erasure.platform_id("telegram", "  ")
+        erasure.platform_user_id("telegram", "  ")
 
 
 async def test_rows_from_before_pseudonyms_are_converted(

@@ -15,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import db
+from bot.identities import Identities, new_data_key
 from bot.inbound import conversation_for, store_inbound
-from bot.models import OutboxRecord, utcnow
+from bot.models import Conversation, OutboxRecord, utcnow
 from bot.sender import OutboxSender
 from channels.messages import Delivery, InboundMessage, OutboundMessage, Template
 from tests.identities import IDENTITIES
@@ -271,3 +272,41 @@ async def test_an_announcement_on_the_wire_at_a_crash_is_not_sent_again(
         rows = (await session.scalars(select(OutboxRecord).order_by(OutboxRecord.id))).all()
     assert [(r.kind, r.status) for r in rows] == [("proactive", "failed"), ("reply", "sent")]
     assert rows[0].last_error and "not sent again" in rows[0].last_error
+
+
+async def test_an_erasure_confirmation_goes_once_and_takes_the_conversation_with_it(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    channel = ScriptedChannel()
+    await queue(sessions, "scripted", "gone", ["everything was deleted"])
+    await queue(sessions, "scripted", "back", ["everything was deleted"])
+    async with sessions() as session:
+        for conversation in (await session.scalars(select(Conversation))).all():
+            conversation.erased_at = utcnow()
+        back = await conversation_for(session, IDENTITIES, "scripted", "back")
+        back.erased_at = None  # wrote again before the confirmation went: a new start
+        await session.commit()
+    sender = OutboxSender(
+        sessions, {"scripted": channel}.get, asyncio.Event(), identities=IDENTITIES,
+        poll_interval=0.05,
+    )  # fmt: skip
+    await run_until_settled(sender, 1.0)
+    assert sorted(who for who, _, _ in channel.accepted) == ["back", "gone"]  # once each
+    async with sessions() as session:
+        left = (await session.scalars(select(Conversation.user_ref))).all()
+    assert left == [IDENTITIES.pseudonym("scripted", "back")]
+    assert await statuses(sessions) == ["sent"]
+
+
+async def test_an_address_the_keys_cannot_open_fails_the_row_instead_of_looping(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    channel = ScriptedChannel()
+    await queue(sessions, "scripted", "a", ["hello"])
+    other_keys = Identities("test-pseudonym-key-0123456789abcdef", [new_data_key()])
+    sender = OutboxSender(
+        sessions, {"scripted": channel}.get, asyncio.Event(), identities=other_keys,
+        poll_interval=0.05,
+    )  # fmt: skip
+    await run_until_settled(sender, 0.5)
+    assert channel.accepted == [] and await statuses(sessions) == ["failed"]

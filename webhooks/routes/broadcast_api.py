@@ -21,6 +21,7 @@ from bot.provinces import PROVINCES
 from bot.topics import REQUIRED_LANGUAGES, load_topics
 from common.errors import ConflictError
 from webhooks.console_auth import Console, ConsoleDep, require_role
+from webhooks.deps import RowId
 from webhooks.routes.operator_api import operator_names
 
 router = APIRouter(prefix="/api/v1", tags=["broadcasts"])
@@ -90,12 +91,12 @@ async def create(body: NewBroadcast, console: ConsoleDep) -> dict[str, Any]:
 
 
 @router.get("/broadcasts/{broadcast_id}")
-async def detail(broadcast_id: int, console: ConsoleDep) -> dict[str, Any]:
+async def detail(broadcast_id: RowId, console: ConsoleDep) -> dict[str, Any]:
     return await _detail(console, await broadcasts.get(console.session, broadcast_id))
 
 
 @router.post("/broadcasts/{broadcast_id}/approve")
-async def approve(broadcast_id: int, console: ConsoleDep) -> dict[str, Any]:
+async def approve(broadcast_id: RowId, console: ConsoleDep) -> dict[str, Any]:
     order = console.state.settings.fallback_order
     async with console.state.gate():
         broadcast = await broadcasts.get(console.session, broadcast_id)
@@ -105,7 +106,7 @@ async def approve(broadcast_id: int, console: ConsoleDep) -> dict[str, Any]:
 
 
 @router.post("/broadcasts/{broadcast_id}/send-now")
-async def send_now(broadcast_id: int, console: ConsoleDep) -> dict[str, Any]:
+async def send_now(broadcast_id: RowId, console: ConsoleDep) -> dict[str, Any]:
     """An approved broadcast goes now instead of at its send time."""
     require_role(console, *broadcasts.APPROVERS)
     async with console.state.gate():
@@ -119,7 +120,7 @@ async def send_now(broadcast_id: int, console: ConsoleDep) -> dict[str, Any]:
 
 
 @router.post("/broadcasts/{broadcast_id}/cancel")
-async def cancel(broadcast_id: int, console: ConsoleDep) -> dict[str, Any]:
+async def cancel(broadcast_id: RowId, console: ConsoleDep) -> dict[str, Any]:
     async with console.state.gate():
         broadcast = await broadcasts.get(console.session, broadcast_id)
         stopped = await broadcasts.cancel(console.session, broadcast, console.operator)

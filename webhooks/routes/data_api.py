@@ -32,16 +32,16 @@ async def erase(request: ErasureRequest, console: ConsoleDep) -> dict[str, str]:
     """Erase everything held about one user of one channel."""
     require_role(console, *ADMINS)
     state = console.state
-    async with state.gate():
-        audit(console.session, console.operator.id, "data_erasure", channel=request.channel)
-        await erasure.erase_user(
-            console.session,
-            state.identities,
-            state.trackers,
-            request.channel,
-            request.user,
-            via="api",
-        )
+    audit(console.session, console.operator.id, "data_erasure", channel=request.channel)
+    await erasure.erase_user(
+        console.session,
+        state.identities,
+        state.trackers,
+        request.channel,
+        request.user,
+        via="api",
+        gate=state.gate,
+    )
     return {"status": "erased", "detail": "nothing of this user is held any more"}
 
 

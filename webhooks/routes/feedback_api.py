@@ -113,7 +113,8 @@ async def list_complaints(
 async def read_complaint(reference: str, console: ConsoleDep) -> dict[str, Any]:
     complaint = await _complaint(console, reference)
     audit(console.session, console.operator.id, "complaint_read", reference=complaint.reference)
-    await console.session.commit()
+    async with console.state.gate():
+        await console.session.commit()
     return _view(complaint)
 
 

@@ -48,7 +48,7 @@ from webhooks.console_auth import (
     request_token,
     require_role,
 )
-from webhooks.deps import StateDep
+from webhooks.deps import RowId, StateDep
 
 router = APIRouter(prefix="/api/v1", tags=["operators"])
 HEARTBEAT_SECONDS = 15.0
@@ -64,7 +64,7 @@ class Text(BaseModel):
 
 
 class TransferTo(BaseModel):
-    operator_id: int | None = None  # None: back to the queue
+    operator_id: int | None = Field(None, ge=1, le=2**31 - 1)  # None: back to the queue
 
 
 class Closing(BaseModel):
@@ -149,7 +149,7 @@ async def list_handovers(
 
 
 @router.post("/handovers/{handover_id}/claim")
-async def claim(handover_id: int, console: ConsoleDep) -> dict[str, Any]:
+async def claim(handover_id: RowId, console: ConsoleDep) -> dict[str, Any]:
     async with console.state.gate():
         handover = await service.claim(
             console.session, handover_id, console.operator, console.state.adapters.get
@@ -160,7 +160,7 @@ async def claim(handover_id: int, console: ConsoleDep) -> dict[str, Any]:
 
 
 @router.post("/handovers/{handover_id}/transfer")
-async def transfer(handover_id: int, body: TransferTo, console: ConsoleDep) -> dict[str, Any]:
+async def transfer(handover_id: RowId, body: TransferTo, console: ConsoleDep) -> dict[str, Any]:
     async with console.state.gate():
         handover = await service.transfer(
             console.session, handover_id, console.operator, body.operator_id
@@ -170,7 +170,7 @@ async def transfer(handover_id: int, body: TransferTo, console: ConsoleDep) -> d
 
 
 @router.post("/handovers/{handover_id}/close")
-async def close(handover_id: int, body: Closing, console: ConsoleDep) -> dict[str, Any]:
+async def close(handover_id: RowId, body: Closing, console: ConsoleDep) -> dict[str, Any]:
     async with console.state.gate():
         handover = await service.close(console.session, handover_id, console.operator, body.outcome)
         await console.session.commit()
@@ -179,7 +179,7 @@ async def close(handover_id: int, body: Closing, console: ConsoleDep) -> dict[st
 
 
 @router.post("/handovers/{handover_id}/notes", status_code=201)
-async def add_note(handover_id: int, body: Text, console: ConsoleDep) -> dict[str, Any]:
+async def add_note(handover_id: RowId, body: Text, console: ConsoleDep) -> dict[str, Any]:
     async with console.state.gate():
         note = await service.add_note(console.session, handover_id, console.operator, body.text)
         await console.session.commit()
@@ -188,7 +188,7 @@ async def add_note(handover_id: int, body: Text, console: ConsoleDep) -> dict[st
 
 # --- conversations ---------------------------------------------------------------------
 @router.get("/conversations/{conversation_id}")
-async def conversation(conversation_id: int, console: ConsoleDep) -> dict[str, Any]:
+async def conversation(conversation_id: RowId, console: ConsoleDep) -> dict[str, Any]:
     session = console.session
     found = await session.get(Conversation, conversation_id)
     handovers = (
@@ -235,7 +235,8 @@ async def conversation(conversation_id: int, console: ConsoleDep) -> dict[str, A
         visible[0].id,
         conversation_id=conversation_id,
     )
-    await session.commit()
+    async with console.state.gate():
+        await session.commit()
     return {
         "conversation": {
             "id": found.id,
@@ -251,7 +252,7 @@ async def conversation(conversation_id: int, console: ConsoleDep) -> dict[str, A
 
 
 @router.post("/conversations/{conversation_id}/messages", status_code=201)
-async def send_message(conversation_id: int, body: Text, console: ConsoleDep) -> dict[str, Any]:
+async def send_message(conversation_id: RowId, body: Text, console: ConsoleDep) -> dict[str, Any]:
     async with console.state.gate():
         await service.reply(
             console.session,

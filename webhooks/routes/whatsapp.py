@@ -84,8 +84,9 @@ async def whatsapp_status(
             return Response(status_code=204)  # not ours, or erased since: nothing to record
         if STATUS_RANK[status] >= STATUS_RANK.get(row.delivery_status or "", -1):
             row.delivery_status, row.delivery_updated_at = status, utcnow()
-        code = form.get("ErrorCode", "")
-        if status in ("failed", "undelivered") and code.isdigit() and int(code) in USER_GONE_CODES:
+        code = form.get("ErrorCode", "")  # ASCII digits only: "²".isdigit() but int("²") fails
+        gone = code.isascii() and code.isdigit() and int(code) in USER_GONE_CODES
+        if status in ("failed", "undelivered") and gone:
             conversation = await session.get(Conversation, row.conversation_id)
             if conversation is not None:
                 conversation.unreachable_at = utcnow()

@@ -20,7 +20,14 @@ TZ = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("conversations") as batch:
+    # SQLite: ids are never used again (AUTOINCREMENT), or a new user would get an erased
+    # user's id and with it any dialogue of theirs Rasa still had under "c<id>"
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    with op.batch_alter_table(
+        "conversations",
+        recreate="always" if sqlite else "auto",
+        table_kwargs={"sqlite_autoincrement": True},
+    ) as batch:
         batch.add_column(sa.Column("address", sa.Text()))
         batch.add_column(sa.Column("notice_at", TZ))
         batch.add_column(sa.Column("erased_at", TZ))
