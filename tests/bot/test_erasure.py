@@ -175,9 +175,7 @@ async def test_an_unknown_user_is_answered_like_a_known_one(
 def test_user_ids_are_read_as_people_write_them() -> None:
     number = "whatsapp:+905551110001"
     assert erasure.platform_user_id("whatsapp", " +90 (555) 111-00-01 ") == number
-    assert (
-        erasure.platform_user_id("whatsapp", "whatsapp:+905551110001") == number
-    )
+    assert erasure.platform_user_id("whatsapp", "whatsapp:+905551110001") == number
     assert erasure.platform_user_id("whatsapp", "905551110001") == number
     assert erasure.platform_user_id("telegram", "12345") == "12345"
     with pytest.raises(BadRequestError, match="not a phone number"):
