@@ -385,14 +385,16 @@ async def _resolve_buttons(
 def _with_notice(
     replies: list[OutboundMessage], language: str | None, values: dict[str, str]
 ) -> list[OutboundMessage]:
-    """The first turn's last reply with the privacy notice under its text (a message more
-    would arrive out of step with the conversation on a slow phone; its buttons stay last),
-    or the notice on its own when there is no reply."""
+    """The first turn's replies with the privacy notice under the text of the last one
+    without buttons, else of the last one (a message more would arrive out of step with
+    the conversation on a slow phone); on its own when there is no reply."""
     notice = texts.text("privacy_notice", language, **values)
     if not replies:
         return [OutboundMessage(notice)]
-    last = replies[-1]
-    return [*replies[:-1], dataclasses.replace(last, text=f"{last.text}\n\n{notice}")]
+    plain = [i for i, reply in enumerate(replies) if not reply.buttons]
+    i = plain[-1] if plain else len(replies) - 1
+    noticed = dataclasses.replace(replies[i], text=f"{replies[i].text}\n\n{notice}")
+    return [*replies[:i], noticed, *replies[i + 1 :]]
 
 
 def _apology(conversation: Conversation) -> OutboundMessage:

@@ -38,7 +38,12 @@ def test_json_lines_carry_the_fields_and_a_redacted_traceback() -> None:
 def test_other_programs_lines_become_ours(capsys: pytest.CaptureFixture[str]) -> None:
     wrapped = json.loads(logs.json_line("rasa", '{"text": "hello 0532 111 22 33"}'))
     assert wrapped["logger"] == "rasa" and "0532" not in wrapped["message"]
-    logs.configure("INFO", "json")
-    logging.getLogger("uyum.test").info("ready on %s", "+905321112233")
+    root = logging.getLogger()
+    kept = root.handlers[:], root.level
+    try:
+        logs.configure("INFO", "json")
+        logging.getLogger("uyum.test").info("ready on %s", "+905321112233")
+    finally:  # the handler writes to this test's captured stdout, closed after it
+        root.handlers[:], root.level = kept[0], kept[1]
     printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert printed["message"] == "ready on [phone]"

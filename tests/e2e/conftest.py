@@ -7,6 +7,7 @@ sandbox works as well. Rasa, the action server and the gateway are the real ones
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from typing import Any
@@ -18,6 +19,28 @@ from bench.platform_users import TelegramUser, WhatsAppUser
 from bench.stack import Stack, start_stack, stop_stack
 
 TELEGRAM_SECRET = "e2e-telegram-webhook-secret"
+# personal data that tests/e2e/test_privacy.py writes as a user; no log line may carry it
+PLANTED = {
+    "email": "zeynep.canary@example.org",
+    "turkish id": "10000000146",
+    "foreign id": "99912345678",
+    "phone": "0532 987 65 43",
+    "iban": "TR330006100519786457841326",
+}
+CANARY = "marmalade-orchid-canary"  # a word of a message body, which no log line may carry
+
+
+def personal_data_in(log: str, extra: dict[str, str] | None = None) -> list[str]:
+    """What of the planted data (and ``extra``) the log holds, written or as bare digits."""
+    digits = re.sub(r"\D", "", log)
+    planted = {**PLANTED, **(extra or {}), "a message body": CANARY}
+    return [
+        kind
+        for kind, value in planted.items()
+        if value in log or (len(bare := re.sub(r"\D", "", value)) >= 7 and bare in digits)
+    ]
+
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
@@ -41,6 +64,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, platforms: FakePlatforms) ->
     yield running
     code = stop_stack(running)
     assert code == 0, running.logs()[-3000:]
+    assert personal_data_in(running.logs()) == []  # the whole run's log, every process
 
 
 @pytest.fixture

@@ -61,7 +61,8 @@ def test_telegram_retries_are_answered_once(telegram_user: TelegramUser) -> None
 def test_whatsapp_quick_replies_numbered_choices_and_delivery_reports(
     whatsapp_user: WhatsAppUser, stack: Stack
 ) -> None:
-    menu = whatsapp_user.say("menü")
+    whatsapp_user.say("merhaba")  # the first reply carries the privacy notice: too long
+    menu = whatsapp_user.say("menü")  # for a quick reply's body, so from the second on
     assert len(menu[-1]["buttons"]) == 3  # quick-reply buttons (TWILIO_QUICK_REPLIES)
     language = menu[-1]["buttons"][2]
     pressed = whatsapp_user.form(language["title"], ButtonPayload=language["payload"])

@@ -3,7 +3,6 @@ and logs without personal data, through the real stack with the platforms faked.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import subprocess
 import time
@@ -15,6 +14,7 @@ from bench.fake_platforms import FakePlatforms
 from bench.platform_users import WhatsAppUser
 from bench.stack import UYUM, Stack, user_ref
 from bot import texts
+from tests.e2e.conftest import CANARY, PLANTED, personal_data_in
 
 pytestmark = pytest.mark.e2e
 
@@ -155,21 +155,11 @@ def test_the_command_line_answers_alike_for_known_and_unknown_users(
     )
 
 
-PLANTED = {
-    "email": "zeynep.canary@example.org",
-    "turkish id": "10000000146",
-    "foreign id": "99912345678",
-    "phone": "0532 987 65 43",
-    "iban": "TR330006100519786457841326",
-}
-
-
 def test_the_logs_of_a_conversation_hold_no_personal_data(
     stack: Stack, platforms: FakePlatforms
 ) -> None:
     user = WhatsAppUser(platforms, stack.gateway)
-    canary = "marmalade-orchid-canary"  # stands for any message body
-    texts_sent = [f"merhaba, adım Zeynep, {canary}"]
+    texts_sent = [f"merhaba, adım Zeynep, {CANARY}"]
     texts_sent += [f"my {kind} is {value}" for kind, value in PLANTED.items()]
     texts_sent.append("operatör lütfen, my number is " + PLANTED["phone"])
     for text in texts_sent:  # some may bring a person, who answers nothing: no reply awaited
@@ -184,10 +174,5 @@ def test_the_logs_of_a_conversation_hold_no_personal_data(
             break
         time.sleep(0.3)
     assert not waiting
-    log = stack.logs()
-    digits = re.sub(r"\D", "", log)
-    numbers = {k: re.sub(r"\D", "", v) for k, v in PLANTED.items()}
-    hits = [k for k, v in PLANTED.items() if v in log or (numbers[k] and numbers[k] in digits)]
-    hits += ["the user's number"] * (user.number.removeprefix("whatsapp:+") in digits)
-    hits += ["a message body"] * (canary in log)
-    assert hits == []
+    hits = personal_data_in(stack.logs(), {"the user's number": user.number})
+    assert hits == []  # and again over the whole session's log when the stack stops
