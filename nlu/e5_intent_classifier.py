@@ -15,8 +15,9 @@ The n-grams are taken from ``normalize`` text: lower case (Turkish "İ"/"I" as "
 Arabic diacritics and tatweel removed, the zero-width non-joiner (Persian half space) read
 as a space, and the letters that Arabic, Persian and Dari writers spell differently unified
 (أ إ آ ٱ → ا, ى ي ئ → ی, ك → ک, ة ۀ → ه, ؤ → و, Arabic-Indic and Persian digits → 0-9), so
-"اطلاعیه‌ها" and "اطلاعيه ها", or "إلغاء" and "الغاء", share their n-grams. The e5 vector
-still sees the raw text.
+"اطلاعیه‌ها" and "اطلاعيه ها", or "إلغاء" and "الغاء", share their n-grams; a letter repeated
+for emphasis counts once, and Arabizi digits (la2, 7abibi) are read as Latin letters. The e5
+vector still sees the raw text.
 """
 
 import re
@@ -54,11 +55,20 @@ _LETTERS = str.maketrans(
         **{chr(0x06F0 + d): str(d) for d in range(10)},  # Persian digits
     }
 )
+# a letter stretched for emphasis ("شكراااا", "merciii") counts once
+_REPEATS = re.compile(r"([^\W\d_])\1{2,}")
+# Arabizi writes the sounds Latin lacks as digits (la2, ma3, 7abibi, 5alas); spelled as in
+# plain-Latin writing ("la", "ma", "habibi", "khalas"), and only next to a lower-case letter,
+# so that numbers and complaint references ("UY-7K3M-Q2XD") keep their digits
+_ARABIZI = re.compile(r"(?<=[a-z])[2357]|[2357](?=[a-z])")
+_ARABIZI_LETTERS = {"2": "", "3": "", "5": "kh", "7": "h"}
 
 
 def normalize(text: Text) -> Text:
     """Spelling-neutral text for the character n-grams (a module-level function: picklable)."""
+    text = _ARABIZI.sub(lambda digit: _ARABIZI_LETTERS[digit.group()], text)
     text = text.replace("İ", "i").replace("I", "ı").lower()
+    text = _REPEATS.sub(r"\1", text)
     return _DIACRITICS.sub("", text).translate(_LETTERS)
 
 
