@@ -50,6 +50,9 @@ TO_A_PERSON = {"بدي احكي مع موظف", "my husband hits me"}
 ROUNDS = 8
 
 
+REPLY_DEADLINE = 120.0  # seconds: a message left unanswered fails the run, never hangs it
+
+
 def pct(samples: list[float]) -> dict[str, float]:
     ms = np.array(samples) * 1000
     return {f"p{q}": round(float(np.percentile(ms, q)), 1) for q in (50, 95, 99)}
@@ -85,6 +88,8 @@ async def _user_round_trips(
             json={"channel": "telegram", "user": user, "text": text},
         )
         while True:
+            if time.perf_counter() - started > REPLY_DEADLINE:
+                raise AssertionError(f"no reply to {text!r} in {REPLY_DEADLINE:.0f} s")
             response = await client.get(
                 f"{stack.gateway}/sandbox/api/messages",
                 params={"channel": "telegram", "user": user, "after": seen, "wait": 10},
