@@ -226,16 +226,17 @@ class ConversationWorker:
         """0 within the user's rate; 1 for the first message over it (it gets a notice);
         more for the ones after it in the same window (they get nothing)."""
         since = record.received_at - dt.timedelta(seconds=FLOOD_WINDOW_SECONDS)
-        recent = await session.scalar(
-            select(func.count())
-            .select_from(InboundRecord)
-            .where(
-                InboundRecord.conversation_id == record.conversation_id,
-                InboundRecord.id <= record.id,
-                InboundRecord.received_at > since,
-                ~InboundRecord.platform_id.startswith(CONTROL_PREFIX),
+        with session.no_autoflush:  # a read: the language just set is written under the gate
+            recent = await session.scalar(
+                select(func.count())
+                .select_from(InboundRecord)
+                .where(
+                    InboundRecord.conversation_id == record.conversation_id,
+                    InboundRecord.id <= record.id,
+                    InboundRecord.received_at > since,
+                    ~InboundRecord.platform_id.startswith(CONTROL_PREFIX),
+                )
             )
-        )
         return max(0, int(recent or 0) - self._flood_limit)
 
     async def _erase(
