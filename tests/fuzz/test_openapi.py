@@ -26,7 +26,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.python import asgi
 
 from bot.settings import Settings
-from tests.webhooks.conftest import PUBLIC, TELEGRAM_SECRET, TWILIO_TOKEN
+from tests.webhooks.conftest import gateway_settings as webhook_settings
 from tests.webhooks.test_operator_api import PASSWORD, add, new_handover
 from webhooks.app import create_app
 from webhooks.console_auth import COOKIE, CSRF_HEADER
@@ -77,22 +77,8 @@ def upstream() -> Iterator[int]:
 @pytest.fixture(scope="module")
 def gateway_settings(tmp_path_factory: pytest.TempPathFactory, upstream: int) -> Settings:
     """As tests/webhooks/conftest.py, with Rasa and the action server answering."""
-    return Settings(
-        env="test",
-        data_dir=tmp_path_factory.mktemp("openapi"),
-        rasa_port=upstream,
-        actions_port=upstream,
-        public_base_url=PUBLIC,
-        telegram_bot_token="123:abc",
-        telegram_webhook_secret=TELEGRAM_SECRET,
-        telegram_api_base_url="http://127.0.0.1:9",
-        twilio_account_sid="AC" + "1" * 32,
-        twilio_auth_token=TWILIO_TOKEN,
-        twilio_whatsapp_from="+14155238886",
-        twilio_api_base_url="http://127.0.0.1:9",
-        max_webhook_bytes=4096,
-        rasa_token="t" * 20,
-        gateway_worker=False,
+    return webhook_settings(
+        tmp_path_factory.mktemp("openapi"), rasa_port=upstream, actions_port=upstream
     )
 
 
